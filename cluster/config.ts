@@ -1,0 +1,69 @@
+/**
+ * The one module that reads E2E_* environment variables. `scripts/e2e.mjs` turns command-line flags
+ * into these, so `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test` mean the same.
+ */
+import path from 'node:path';
+import os from 'node:os';
+import { UsageError } from './errors.js';
+import type { PlatformName } from './platform.js';
+
+export const platformNames: readonly PlatformName[] = ['local', 'kind', 'jetstream'];
+
+export interface HarnessConfig {
+  platform: PlatformName;
+  /** Set by the e2e script; otherwise made up when the setup project starts. */
+  runId: string | undefined;
+  /** Leave the stack up after the run, and print how to reach and remove it. */
+  keep: boolean;
+  /** Project root: where .e2e/ (run state) and e2e-output/ (reports) live. */
+  rootDir: string;
+  stateDir: string;
+  outputDir: string;
+  /** Cached Python environments and tools, shared by runs. */
+  cacheDir: string;
+  /** Record full transcripts as the new drift baseline (never in CI). */
+  updateExpected: boolean;
+  /** Fail the run when the drift baseline differs, not only report it. */
+  strictDrift: boolean;
+  kube: {
+    kubeconfig: string | undefined;
+    context: string | undefined;
+    namespace: string | undefined;
+    /** Test an existing release without installing (pre-semester check). */
+    existingRelease: boolean;
+    deployRepo: string | undefined;
+    bakedImage: boolean;
+    dryRun: boolean;
+  };
+}
+
+const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
+  const platform = (env.E2E_PLATFORM ?? 'local') as PlatformName;
+  if (!platformNames.includes(platform)) {
+    throw new UsageError(`unknown platform "${platform}" (E2E_PLATFORM); choose one of: ${platformNames.join(', ')}`);
+  }
+  const rootDir = path.resolve(env.E2E_ROOT_DIR ?? process.cwd());
+  const cacheHome = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return {
+    platform,
+    runId: env.E2E_RUN_ID || undefined,
+    keep: truthy(env.E2E_KEEP),
+    rootDir,
+    stateDir: path.resolve(rootDir, env.E2E_STATE_DIR ?? '.e2e'),
+    outputDir: path.resolve(rootDir, env.E2E_OUTPUT_DIR ?? 'e2e-output'),
+    cacheDir: path.resolve(env.E2E_CACHE_DIR ?? path.join(cacheHome, 'nbgrader-ngshare-e2e')),
+    updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
+    strictDrift: truthy(env.E2E_STRICT_DRIFT),
+    kube: {
+      kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,
+      context: env.E2E_KUBE_CONTEXT || undefined,
+      namespace: env.E2E_NAMESPACE || undefined,
+      existingRelease: truthy(env.E2E_EXISTING_RELEASE),
+      deployRepo: env.E2E_DEPLOY_REPO || undefined,
+      bakedImage: truthy(env.E2E_BAKED_IMAGE),
+      dryRun: truthy(env.E2E_DRY_RUN),
+    },
+  };
+}

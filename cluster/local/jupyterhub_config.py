@@ -1,0 +1,67 @@
+# JupyterHub configuration of the local platform. Per-run values (ports, paths, tokens) come from
+# the JSON file named by E2E_HUB_SETTINGS, written by local-platform.ts; nothing here is per run.
+#
+# It mirrors what the tutorial's Helm values give a z2jh hub: a proxy run separately, the
+# `ngshare` service entry of jhub-ngshare-service.yaml, and user servers whose environment has
+# nbgrader_config.py on its Jupyter config path. Users' servers are local processes instead of pods.
+import json
+import os
+
+settings = json.load(open(os.environ["E2E_HUB_SETTINGS"]))
+c = get_config()  # noqa: F821 (provided by JupyterHub)
+
+# Loopback only: the public proxy port, the proxy's API and the hub itself.
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = settings["proxyPort"]
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = settings["hubPort"]
+c.ConfigurableHTTPProxy.should_start = False  # the harness runs it, as z2jh runs its proxy pod
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['proxyApiPort']}"
+# The proxy's auth token arrives in CONFIGPROXY_AUTH_TOKEN, the cookie secret in JPY_COOKIE_SECRET.
+
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(settings["hubDir"], "jupyterhub.sqlite")
+c.JupyterHub.pid_file = os.path.join(settings["hubDir"], "jupyterhub.pid")
+c.JupyterHub.cleanup_servers = True
+
+# Users log in with one shared password (browser checks); the harness makes users via the API.
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = settings["userPassword"]
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = set(settings["hubAdmins"])
+
+# User servers: local processes with their own home, running the user environment's Jupyter.
+c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
+c.Spawner.cmd = [os.path.join(settings["userEnvBin"], "jupyterhub-singleuser")]
+c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = settings["serverStartTimeout"]
+c.Spawner.http_timeout = settings["serverStartTimeout"]
+c.Spawner.environment = settings["serverEnvironment"]
+
+# ngshare, registered the way the tutorial's jhub-ngshare-service.yaml registers it.
+c.JupyterHub.services = [
+    {
+        "name": "ngshare",
+        "api_token": settings["ngshareApiToken"],
+        "url": settings["ngshareUrl"],
+        "oauth_no_confirm": True,
+    },
+    # The harness's own access to the REST API.
+    {"name": "e2e-harness", "api_token": settings["harnessApiToken"]},
+]
+c.JupyterHub.load_roles = [
+    {
+        "name": "e2e-harness",
+        "services": ["e2e-harness"],
+        "scopes": [
+            "admin:users",
+            "admin:servers",
+            "admin:server_state",
+            "tokens",
+            "access:servers",
+            "list:services",
+            "read:services",
+        ],
+    }
+]

@@ -1,0 +1,444 @@
+/**
+ * The `local` platform: the real JupyterHub, configurable-http-proxy, ngshare and nbgrader as local
+ * processes, on 127.0.0.1 only, with every file of the run under its run directory.
+ *
+ *   proxy (npm configurable-http-proxy)  ──►  hub (jupyterhub, SimpleLocalProcessSpawner)
+ *                                              ├─ service "ngshare" (ngshare 0.6.0, SQLAlchemy 1.4)
+ *                                              └─ user servers: jupyterhub-singleuser in the user env,
+ *                                                 nbgrader_config.py on their Jupyter config path
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import getPort from 'get-port';
+import { HarnessError, PrerequisiteError } from '../errors.js';
+import { HubClient } from '../hub-client.js';
+import { logger, formatDuration } from '../log.js';
+import { redact, redactValue } from '../redact.js';
+import type { RunContext } from '../run.js';
+import { tutorial, versions } from '../versions.js';
+import { waitFor } from '../wait.js';
+import type {
+  CommandResult,
+  ExecOptions,
+  PlatformDriver,
+  PreflightCheck,
+  ServiceControl,
+  Stack,
+  StackService,
+  StackState,
+} from '../platform.js';
+import { ensureEnvs, type EnvRole, type PythonEnv } from './python-envs.js';
+import {
+  exitedProbe,
+  isAlive,
+  logTail,
+  readEnviron,
+  STACK_TAG,
+  startProcess,
+  stopProcesses,
+  stopRunProcesses,
+  type StartSpec,
+  type StartedProcess,
+} from './processes.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const log = logger('platform');
+
+/** Bounds of the local platform's waits. Generous for a loaded 2-core machine, never unbounded. */
+export const localTimeouts = {
+  proxyMs: 20_000,
+  ngshareMs: 60_000,
+  hubMs: 90_000,
+  serverMs: 90_000,
+  commandMs: 300_000,
+};
+
+interface LocalDetails {
+  ports: { proxy: number; proxyApi: number; hub: number; ngshare: number };
+  envs: Record<EnvRole, { dir: string; pythonVersion: string }>;
+  homeRoot: string;
+  logsDir: string;
+  processes: Partial<Record<StackService, StartedProcess>>;
+}
+
+function detailsOf(state: StackState): LocalDetails {
+  return state.details as unknown as LocalDetails;
+}
+
+/** configurable-http-proxy's executable, from this project's own npm dependencies. */
+function proxyExecutable(): string {
+  const pkg = createRequire(import.meta.url).resolve('configurable-http-proxy/package.json');
+  return path.join(path.dirname(pkg), 'bin', 'configurable-http-proxy');
+}
+
+const basePath = '/usr/local/bin:/usr/bin:/bin';
+
+/** How each long-running service is started; also used to restart one (ServiceControl). */
+function serviceSpec(service: StackService, run: RunContext, d: LocalDetails): StartSpec {
+  const logFile = path.join(d.logsDir, `${service}.log`);
+  const common = { HOME: run.path(service), LANG: 'C.UTF-8' };
+  switch (service) {
+    case 'proxy':
+      return {
+        name: 'proxy',
+        command: process.execPath,
+        args: [
+          proxyExecutable(),
+          '--ip', '127.0.0.1',
+          '--port', String(d.ports.proxy),
+          '--api-ip', '127.0.0.1',
+          '--api-port', String(d.ports.proxyApi),
+          '--default-target', `http://127.0.0.1:${d.ports.hub}`,
+          '--error-target', `http://127.0.0.1:${d.ports.hub}/hub/error`,
+        ],
+        env: { ...common, PATH: basePath, CONFIGPROXY_AUTH_TOKEN: run.secret('proxyAuthToken') },
+        cwd: run.path('proxy'),
+        logFile,
+      };
+    case 'ngshare':
+      return {
+        name: 'ngshare',
+        command: path.join(d.envs.ngshare.dir, 'bin', 'python'),
+        args: [
+          path.join(here, 'ngshare_loopback.py'),
+          '--database', `sqlite:///${run.path('ngshare', 'ngshare.db')}`,
+          '--storage', `${run.path('ngshare', 'files')}/`,
+          '--admins', tutorial.instructor,
+        ],
+        env: {
+          ...common,
+          PATH: `${path.join(d.envs.ngshare.dir, 'bin')}:${basePath}`,
+          JUPYTERHUB_API_URL: `http://127.0.0.1:${d.ports.hub}/hub/api`,
+          JUPYTERHUB_API_TOKEN: run.secret('ngshareApiToken'),
+          JUPYTERHUB_CLIENT_ID: 'service-ngshare',
+          JUPYTERHUB_SERVICE_PREFIX: '/services/ngshare/',
+          JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${d.ports.ngshare}`,
+        },
+        cwd: run.path('ngshare'),
+        logFile,
+      };
+    case 'hub':
+      return {
+        name: 'hub',
+        command: path.join(d.envs.hub.dir, 'bin', 'jupyterhub'),
+        args: ['--config', path.join(here, 'jupyterhub_config.py')],
+        env: {
+          ...common,
+          PATH: `${path.join(d.envs.hub.dir, 'bin')}:${basePath}`,
+          E2E_HUB_SETTINGS: run.path('hub', 'settings.json'),
+          CONFIGPROXY_AUTH_TOKEN: run.secret('proxyAuthToken'),
+          JPY_COOKIE_SECRET: run.secret('cookieSecret'),
+        },
+        cwd: run.path('hub'),
+        logFile,
+      };
+  }
+}
+
+/** The per-run files: the hub's settings and the nbgrader_config.py the tutorial's postStart writes. */
+function writeStackFiles(run: RunContext, d: LocalDetails): void {
+  for (const dir of ['hub', 'proxy', 'ngshare', 'ngshare/files', 'etc/jupyter']) {
+    fs.mkdirSync(run.path(dir), { recursive: true });
+  }
+  const ngshareUrl = `http://127.0.0.1:${d.ports.ngshare}`;
+  const settings = {
+    proxyPort: d.ports.proxy,
+    proxyApiPort: d.ports.proxyApi,
+    hubPort: d.ports.hub,
+    hubDir: run.path('hub'),
+    homeRoot: d.homeRoot,
+    userEnvBin: path.join(d.envs.user.dir, 'bin'),
+    serverStartTimeout: Math.round(localTimeouts.serverMs / 1000),
+    userPassword: run.secret('userPassword'),
+    hubAdmins: [tutorial.instructor],
+    ngshareUrl,
+    ngshareApiToken: run.secret('ngshareApiToken'),
+    harnessApiToken: run.secret('harnessApiToken'),
+    // What a user pod's environment holds, beyond what the spawner sets (HOME, USER, JUPYTERHUB_*).
+    serverEnvironment: {
+      PATH: `${path.join(d.envs.user.dir, 'bin')}:${basePath}`,
+      LANG: 'C.UTF-8',
+      // The tutorial writes /etc/jupyter/nbgrader_config.py; this run's etc/jupyter plays that part.
+      JUPYTER_CONFIG_PATH: run.path('etc', 'jupyter'),
+      [STACK_TAG]: run.runId,
+    },
+  };
+  fs.writeFileSync(run.path('hub', 'settings.json'), JSON.stringify(settings, null, 2), { mode: 0o600 });
+  fs.writeFileSync(run.path('etc', 'jupyter', 'nbgrader_config.py'), nbgraderConfig(`${ngshareUrl}/services/ngshare`, tutorial.courseId));
+  for (const user of [tutorial.instructor, tutorial.student]) {
+    fs.mkdirSync(path.join(d.homeRoot, user), { recursive: true });
+  }
+}
+
+/** The file the tutorial's singleuser postStart writes, with the course id filled in. */
+export function nbgraderConfig(ngshareServiceUrl: string, courseId: string): string {
+  return [
+    'from ngshare_exchange import configureExchange',
+    'c = get_config()',
+    `configureExchange(c, '${ngshareServiceUrl}')`,
+    `c.CourseDirectory.course_id = '${courseId}'`,
+    '',
+  ].join('\n');
+}
+
+async function httpOk(url: string, headers: Record<string, string> = {}): Promise<true> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
+  } catch (err) {
+    throw new Error((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return true;
+}
+
+async function freePort(): Promise<number> {
+  return getPort({ host: '127.0.0.1' });
+}
+
+export class LocalDriver implements PlatformDriver {
+  readonly name = 'local' as const;
+
+  async preflight(): Promise<PreflightCheck[]> {
+    const checks: PreflightCheck[] = [];
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    checks.push({ name: 'node', ok: major > 20 || (major === 20 && minor >= 5), detail: `v${process.versions.node} (need >= 20.5)` });
+    try {
+      const { stdout } = await execa('python3', ['--version']);
+      checks.push({ name: 'python3', ok: true, detail: stdout.trim() });
+    } catch {
+      checks.push({ name: 'python3', ok: false, detail: 'not found on PATH' });
+    }
+    checks.push({ name: 'procfs', ok: fs.existsSync('/proc/self/environ'), detail: '/proc (to run commands with a server\'s environment)' });
+    try {
+      proxyExecutable();
+      checks.push({ name: 'configurable-http-proxy', ok: true, detail: 'from node_modules' });
+    } catch {
+      checks.push({ name: 'configurable-http-proxy', ok: false, detail: 'not installed: run npm ci' });
+    }
+    const failed = checks.filter((c) => !c.ok);
+    if (failed.length) {
+      throw new PrerequisiteError('local', 'missing prerequisites', failed.map((c) => `- ${c.name}: ${c.detail}`).join('\n'));
+    }
+    return checks;
+  }
+
+  async up(run: RunContext): Promise<StackState> {
+    const started = Date.now();
+    const envs = await ensureEnvs(run.config.cacheDir, logger('python-envs'));
+    log.info(`Python environments ready in ${formatDuration(Date.now() - started)} (${Object.values(envs).filter((e) => e.built).length} built, the rest cached)`);
+
+    const [proxy, proxyApi, hub, ngshare] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const d: LocalDetails = {
+      ports: { proxy, proxyApi, hub, ngshare },
+      envs: Object.fromEntries(Object.entries(envs).map(([k, e]) => [k, { dir: e.dir, pythonVersion: e.pythonVersion }])) as LocalDetails['envs'],
+      homeRoot: run.path('home'),
+      logsDir: run.path('logs'),
+      processes: {},
+    };
+    fs.mkdirSync(d.logsDir, { recursive: true });
+    writeStackFiles(run, d);
+
+    const state: StackState = {
+      platform: 'local',
+      runId: run.runId,
+      hubUrl: `http://127.0.0.1:${proxy}`,
+      hubApiUrl: `http://127.0.0.1:${proxy}/hub/api`,
+      ngshareUrl: `http://127.0.0.1:${ngshare}/services/ngshare`,
+      users: { instructor: tutorial.instructor, student: tutorial.student },
+      courseId: tutorial.courseId,
+      details: d as unknown as Record<string, unknown>,
+    };
+    // Saved before anything starts, so `down` can find it whatever happens next.
+    run.saveState(state);
+
+    // Proxy and ngshare do not need the hub to start; the hub needs the proxy's API.
+    const stack = new LocalStack(state, run);
+    await Promise.all([stack.startService('proxy'), stack.startService('ngshare')]);
+    await stack.startService('hub');
+    log.info(`hub, proxy and ngshare up at ${state.hubUrl} in ${formatDuration(Date.now() - started)}`);
+
+    const client = new HubClient(state.hubApiUrl, run.secret('harnessApiToken'));
+    const hubAlive = exitedProbe(d.processes.hub!);
+    await Promise.all(
+      Object.values(state.users).map(async (user) => {
+        await client.ensureUser(user);
+        run.record({ kind: 'hub-user', name: user });
+        await client.startServer(user);
+        await client.awaitServerReady(user, localTimeouts.serverMs, hubAlive).catch((err) => {
+          throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\nhub log:\n${logTail(path.join(d.logsDir, 'hub.log'))}`);
+        });
+        log.info(`${user}'s server ready`);
+      }),
+    );
+    run.saveState(state);
+    log.info(`local stack ready in ${formatDuration(Date.now() - started)}`);
+    return state;
+  }
+
+  async attach(state: StackState, run: RunContext): Promise<Stack> {
+    return new LocalStack(state, run);
+  }
+
+  async down(run: RunContext): Promise<void> {
+    await stopRunProcesses(run);
+  }
+}
+
+export class LocalStack implements Stack, ServiceControl {
+  readonly hubToken: string;
+  private readonly client: HubClient;
+
+  constructor(
+    readonly state: StackState,
+    private readonly run: RunContext,
+  ) {
+    this.hubToken = run.secret('harnessApiToken');
+    this.client = new HubClient(state.hubApiUrl, this.hubToken);
+  }
+
+  private get details(): LocalDetails {
+    return detailsOf(this.state);
+  }
+
+  async startService(service: StackService): Promise<void> {
+    const d = this.details;
+    const spec = serviceSpec(service, this.run, d);
+    const proc = startProcess(this.run, spec);
+    d.processes[service] = proc;
+    this.run.saveState(this.state);
+    const failFast = exitedProbe(proc);
+    const ready = {
+      proxy: () =>
+        httpOk(`http://127.0.0.1:${d.ports.proxyApi}/api/routes`, { Authorization: `token ${this.run.secret('proxyAuthToken')}` }),
+      ngshare: () => httpOk(`http://127.0.0.1:${d.ports.ngshare}/healthz`),
+      // Through the proxy: proves the hub is up and has registered its routes.
+      hub: () => httpOk(`${this.state.hubApiUrl}/`),
+    }[service];
+    const timeoutMs = { proxy: localTimeouts.proxyMs, ngshare: localTimeouts.ngshareMs, hub: localTimeouts.hubMs }[service];
+    try {
+      await waitFor(ready, { what: service, timeoutMs, intervalMs: 200, failFast });
+    } catch (err) {
+      if (err instanceof HarnessError && err.component === service) throw err; // exited: already has the log tail
+      throw new HarnessError(service, (err as Error).message, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
+    }
+  }
+
+  async stopService(service: StackService): Promise<void> {
+    const proc = this.details.processes[service];
+    if (proc && isAlive(proc.pid)) await stopProcesses([proc.pid], { group: true, graceMs: 5_000 });
+  }
+
+  /** The pid of the user's running server, from the hub's spawner state. */
+  private async serverPid(user: string): Promise<number> {
+    const info = await this.client.getUser(user);
+    const server = info?.servers?.[''];
+    const pid = Number(server?.state?.pid);
+    if (!server?.ready || !pid || !isAlive(pid)) {
+      throw new HarnessError('exec', `${user} has no running server (ready: ${server?.ready ?? false}, pid: ${pid || 'none'})`);
+    }
+    return pid;
+  }
+
+  async homeOf(user: string): Promise<string> {
+    return path.join(this.details.homeRoot, user);
+  }
+
+  async exec(user: string, command: string, options: ExecOptions = {}): Promise<CommandResult> {
+    const env = readEnviron(await this.serverPid(user));
+    for (const name of options.unsetEnv ?? []) delete env[name];
+    const home = env.HOME ?? (await this.homeOf(user));
+    const cwd = path.resolve(home, options.cwd ?? '.');
+    const started = Date.now();
+    const result = await execa('bash', ['-c', command], {
+      cwd,
+      env,
+      extendEnv: false,
+      stdin: 'ignore',
+      all: true,
+      reject: false,
+      timeout: options.timeoutMs ?? localTimeouts.commandMs,
+      stripFinalNewline: false,
+    });
+    return {
+      command,
+      user,
+      cwd,
+      exitCode: result.exitCode ?? -1,
+      stdout: redact(result.stdout ?? ''),
+      stderr: redact(result.stderr ?? ''),
+      output: redact(result.all ?? ''),
+      durationMs: Date.now() - started,
+      timedOut: result.timedOut ?? false,
+    };
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const d = this.details;
+    const query = async (role: EnvRole, packages: string[]) => {
+      const code = `import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in ${JSON.stringify(packages)}}))`;
+      const { stdout } = await execa(path.join(d.envs[role].dir, 'bin', 'python'), ['-c', code]);
+      return JSON.parse(stdout) as Record<string, string>;
+    };
+    const [hub, ngshare, user] = await Promise.all([
+      query('hub', ['jupyterhub', 'sqlalchemy', 'tornado']),
+      query('ngshare', ['ngshare', 'sqlalchemy', 'jupyterhub']),
+      query('user', ['nbgrader', 'ngshare-exchange', 'jupyterlab', 'jupyter-server', 'sqlalchemy']),
+    ]);
+    const chp = JSON.parse(fs.readFileSync(createRequire(import.meta.url).resolve('configurable-http-proxy/package.json'), 'utf8')) as { version: string };
+    return {
+      platform: 'local',
+      jupyterhub: hub.jupyterhub,
+      'hub sqlalchemy': hub.sqlalchemy,
+      'hub python': d.envs.hub.pythonVersion,
+      'configurable-http-proxy': chp.version,
+      ngshare: ngshare.ngshare,
+      'ngshare sqlalchemy': ngshare.sqlalchemy,
+      'ngshare python': d.envs.ngshare.pythonVersion,
+      nbgrader: user.nbgrader,
+      'ngshare-exchange': user['ngshare-exchange'],
+      jupyterlab: user.jupyterlab,
+      'user sqlalchemy': user.sqlalchemy,
+      'user python': d.envs.user.pythonVersion,
+      'tutorial chart (not used locally)': versions.jupyterhubChart,
+    };
+  }
+
+  async collectDiagnostics(dir: string): Promise<string[]> {
+    const d = this.details;
+    const written: string[] = [];
+    const write = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, redact(text));
+      written.push(file);
+    };
+    if (fs.existsSync(d.logsDir)) {
+      for (const name of fs.readdirSync(d.logsDir)) write(path.join('logs', name), fs.readFileSync(path.join(d.logsDir, name), 'utf8'));
+    }
+    const settingsFile = this.run.path('hub', 'settings.json');
+    if (fs.existsSync(settingsFile)) write('config/hub-settings.json', JSON.stringify(redactValue(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))), null, 2));
+    const nbConfig = this.run.path('etc', 'jupyter', 'nbgrader_config.py');
+    if (fs.existsSync(nbConfig)) write('config/nbgrader_config.py', fs.readFileSync(nbConfig, 'utf8'));
+    write('state.json', JSON.stringify(redactValue(this.state), null, 2));
+    const processes = Object.entries(d.processes).map(([name, p]) => `${name}\tpid ${p!.pid}\t${isAlive(p!.pid) ? 'running' : 'exited'}`);
+    write('processes.txt', `${processes.join('\n')}\n`);
+    try {
+      const users = await Promise.all(Object.values(this.state.users).map((u) => this.client.getUser(u)));
+      write('hub-users.json', JSON.stringify(redactValue(users), null, 2));
+    } catch (err) {
+      write('hub-users.json', JSON.stringify({ error: (err as Error).message }));
+    }
+    try {
+      write('versions.json', JSON.stringify(await this.versions(), null, 2));
+    } catch (err) {
+      write('versions.json', JSON.stringify({ error: (err as Error).message }));
+    }
+    return written;
+  }
+}
+
+export type { PythonEnv };

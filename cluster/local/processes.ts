@@ -1,0 +1,160 @@
+/**
+ * Long-running processes of the local stack (proxy, hub, ngshare). Each is started detached in a
+ * process group of its own, so it outlives the Playwright worker that started it and can be
+ * stopped as a group; each carries the run tag (STACK_TAG=<run id>) in its environment, and so does
+ * everything it starts (user servers get it through the hub's spawner environment), so teardown
+ * can find every process of a run by reading /proc even after a crash lost the ledger. The tag is
+ * not E2E_RUN_ID, which the harness's own processes carry.
+ */
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../errors.js';
+import { redact } from '../redact.js';
+import type { RunContext } from '../run.js';
+
+/** The environment variable that marks a process as part of a run's stack. */
+export const STACK_TAG = 'NBGRADER_E2E_STACK';
+
+export interface StartSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logFile: string;
+}
+
+export interface StartedProcess {
+  name: string;
+  pid: number;
+  logFile: string;
+}
+
+/**
+ * Start `spec` detached, its output going straight to its log file, and record it in the run's
+ * ledger. Plain `spawn` rather than execa: a daemon must own real file descriptors, not pipes
+ * through this process, so it keeps logging after the worker that started it has exited.
+ */
+export function startProcess(run: RunContext, spec: StartSpec): StartedProcess {
+  const out = fs.openSync(spec.logFile, 'a');
+  let pid: number | undefined;
+  try {
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...spec.env, [STACK_TAG]: run.runId },
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    child.on('error', () => undefined); // reported below through the missing pid, or by the readiness wait
+    child.unref();
+    pid = child.pid;
+  } finally {
+    fs.closeSync(out);
+  }
+  if (pid === undefined) throw new HarnessError(spec.name, `could not start ${spec.command}`);
+  run.record({ kind: 'process', name: spec.name, pid, pgid: pid });
+  return { name: spec.name, pid, logFile: spec.logFile };
+}
+
+/** Alive and not a zombie. Works for processes started by another process of the run. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** The last lines of a log file, redacted, for error messages. */
+export function logTail(file: string, lines = 25): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return redact(text.split('\n').slice(-lines - 1).join('\n').trimEnd());
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A failFast probe for waits: throws, with the log tail, when the process has exited. */
+export function exitedProbe(proc: StartedProcess): () => void {
+  return () => {
+    if (!isAlive(proc.pid)) {
+      throw new HarnessError(proc.name, `exited while starting; log ${proc.logFile}`, logTail(proc.logFile));
+    }
+  };
+}
+
+/** The environment of a running process, from /proc/<pid>/environ. */
+export function readEnviron(pid: number): Record<string, string> {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch (err) {
+    throw new HarnessError('exec', `cannot read the environment of process ${pid}`, String(err));
+  }
+  const env: Record<string, string> = {};
+  for (const entry of raw.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** True when the process carries the run's stack tag: the only processes teardown may touch. */
+export function belongsToRun(pid: number, runId: string): boolean {
+  try {
+    return `${fs.readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`.includes(`${STACK_TAG}=${runId}\0`);
+  } catch {
+    return false; // gone, or not ours to read
+  }
+}
+
+/** Every live process of the run. */
+export function findRunProcesses(runId: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && pid !== process.ppid && belongsToRun(pid, runId) && isAlive(pid));
+}
+
+function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
+  try {
+    process.kill(group ? -pid : pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Stop processes politely, then firmly: SIGTERM to each group (or process), wait up to
+ * `graceMs` for them to exit, then SIGKILL what is left. Returns the pids that needed SIGKILL.
+ */
+export async function stopProcesses(pids: number[], options: { group: boolean; graceMs: number }): Promise<number[]> {
+  for (const pid of pids) signal(pid, 'SIGTERM', options.group);
+  const deadline = Date.now() + options.graceMs;
+  while (Date.now() < deadline && pids.some(isAlive)) await sleep(100);
+  const stubborn = pids.filter(isAlive);
+  for (const pid of stubborn) signal(pid, 'SIGKILL', options.group);
+  return stubborn;
+}
+
+/**
+ * Stop everything the run started: first the recorded process groups (hub, proxy, ngshare), then
+ * any process still tagged with the run id (user servers, commands left running).
+ */
+export async function stopRunProcesses(run: RunContext, graceMs = 8_000): Promise<void> {
+  // A recorded pid that now belongs to someone else (reused after a crash) is left alone.
+  const groups = run.resources().flatMap((r) => (r.kind === 'process' ? [r.pgid] : []));
+  await stopProcesses(groups.filter((pid) => isAlive(pid) && belongsToRun(pid, run.runId)), { group: true, graceMs });
+  const tagged = findRunProcesses(run.runId);
+  if (tagged.length) await stopProcesses(tagged, { group: false, graceMs: 3_000 });
+  run.forget((r) => r.kind === 'process');
+}

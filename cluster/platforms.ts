@@ -1,0 +1,15 @@
+/**
+ * The one place that knows every platform. Adding one means writing a `PlatformDriver` and adding
+ * a line here; scenarios, fixtures and scripts only see the interface in platform.ts.
+ */
+import type { PlatformDriver, PlatformName } from './platform.js';
+
+const drivers: Record<PlatformName, () => Promise<PlatformDriver>> = {
+  local: async () => new (await import('./local/local-platform.js')).LocalDriver(),
+  kind: async () => new (await import('./kube/kind-platform.js')).KindDriver(),
+  jetstream: async () => new (await import('./kube/jetstream-platform.js')).JetstreamDriver(),
+};
+
+export async function createDriver(name: PlatformName): Promise<PlatformDriver> {
+  return drivers[name]();
+}

@@ -1,0 +1,107 @@
+/**
+ * Command-line flags of the entry points, turned into the E2E_* variables that cluster/config.ts
+ * reads (one source for each setting). Unknown flags and platforms are errors, not surprises.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cluster/errors.js';
+import { platformNames } from '../cluster/config.js';
+import type { RunContext } from '../cluster/run.js';
+import type { StackState } from '../cluster/platform.js';
+
+export const usage = `Usage: npm run e2e -- [options] [-- <playwright args>]
+
+  --platform <local|kind|jetstream>  where to run (default: local)
+  --keep                             leave the stack up afterwards and print how to reach and remove it
+  --update-expected                  record every command's normalised transcript as the drift baseline
+  --strict-drift                     fail the run when a transcript differs from the drift baseline
+  --run-id <id>                      reuse a run id (a kept stack: rerun scenarios against it)
+  --kubeconfig <file>                kubeconfig for kind/jetstream (default: $KUBECONFIG, ~/.kube/config)
+  --context <name>                   kubeconfig context (jetstream)
+  --namespace <name>                 namespace to install into (jetstream; default: one made for the run)
+  --existing-release                 test an existing JupyterHub release without installing (jetstream)
+  --deploy-repo <path>               read Helm values from a deployment repository checkout
+  --baked-image                      kind: build and side-load a singleuser image with nbgrader baked in
+  --dry-run                          kind/jetstream: print the plan and rendered values, touch nothing
+  -h, --help                         this help`;
+
+const options = {
+  platform: { type: 'string' },
+  keep: { type: 'boolean' },
+  'update-expected': { type: 'boolean' },
+  'strict-drift': { type: 'boolean' },
+  'run-id': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string' },
+  'existing-release': { type: 'boolean' },
+  'deploy-repo': { type: 'string' },
+  'baked-image': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface ParsedCli {
+  env: Record<string, string>;
+  help: boolean;
+  /** Arguments after a second `--`, passed to Playwright as they are. */
+  passthrough: string[];
+}
+
+export function parseCli(argv: string[], settings: { allowKeep?: boolean } = {}): ParsedCli {
+  // npm passes the first `--` through on some versions; a second one separates Playwright's args.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  const split = args.indexOf('--');
+  const own = split === -1 ? args : args.slice(0, split);
+  const passthrough = split === -1 ? [] : args.slice(split + 1);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: own, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}\n\n${usage}`);
+  }
+  const env: Record<string, string> = {};
+  const platform = (values.platform as string | undefined) ?? 'local';
+  if (!(platformNames as readonly string[]).includes(platform)) {
+    throw new UsageError(`unknown platform "${platform}"; choose one of: ${platformNames.join(', ')}`);
+  }
+  env.E2E_PLATFORM = platform;
+  if (values.keep) {
+    if (settings.allowKeep === false) throw new UsageError('--keep does not apply here');
+    env.E2E_KEEP = '1';
+  }
+  const flagEnv: Record<string, string> = {
+    'update-expected': 'E2E_UPDATE_EXPECTED',
+    'strict-drift': 'E2E_STRICT_DRIFT',
+    'run-id': 'E2E_RUN_ID',
+    kubeconfig: 'E2E_KUBECONFIG',
+    context: 'E2E_KUBE_CONTEXT',
+    namespace: 'E2E_NAMESPACE',
+    'existing-release': 'E2E_EXISTING_RELEASE',
+    'deploy-repo': 'E2E_DEPLOY_REPO',
+    'baked-image': 'E2E_BAKED_IMAGE',
+    'dry-run': 'E2E_DRY_RUN',
+  };
+  for (const [flag, name] of Object.entries(flagEnv)) {
+    const v = values[flag];
+    if (v !== undefined && v !== false) env[name] = v === true ? '1' : String(v);
+  }
+  const kubeOnly = ['kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image', 'dry-run'];
+  const misplaced = kubeOnly.filter((f) => values[f] !== undefined && values[f] !== false);
+  if (platform === 'local' && misplaced.length) {
+    throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind or jetstream`);
+  }
+  return { env, help: Boolean(values.help), passthrough };
+}
+
+/** What to print when a stack is left running on purpose. */
+export function describeKeptRun(run: RunContext, state: StackState): string {
+  return [
+    '',
+    `The ${state.platform} stack of run ${run.runId} is still up (--keep).`,
+    `  Hub:              ${state.hubUrl}  (users ${state.users.instructor}, ${state.users.student}; password in ${run.path('secrets.json')}, key userPassword)`,
+    `  Run directory:    ${run.runDir}`,
+    `  Rerun scenarios:  E2E_RUN_ID=${run.runId} npx playwright test --project=tutorial --no-deps`,
+    `  Remove it:        npm run down -- ${run.runId}`,
+    '',
+  ].join('\n');
+}
