@@ -285,6 +285,8 @@ export class LocalDriver implements PlatformDriver {
 
   async down(run: RunContext): Promise<void> {
     await stopRunProcesses(run);
+    // Hub users live in the run's hub database: nothing else of a local run outlives its processes.
+    run.forget(() => true);
   }
 }
 

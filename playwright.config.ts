@@ -1,0 +1,42 @@
+/**
+ * Projects:
+ *   unit         pure helpers' tests (*.test.ts beside the code); no stack
+ *   setup        brings the platform up once per run (scenarios/platform.setup.ts)
+ *   tutorial     the tutorial flow, steps 4-8, on that stack
+ *   teardown     diagnostics, then the stack goes away (unless E2E_KEEP)
+ *
+ * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
+ * `npx playwright test` works too and makes up a run id here.
+ */
+import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+import { readConfig } from './cluster/config.js';
+import { newRunId } from './cluster/run.js';
+
+process.env.E2E_RUN_ID ||= newRunId();
+const config = readConfig();
+const outputDir = path.join(config.outputDir, config.runId!);
+
+export default defineConfig({
+  // One stack per run, shared by the scenarios, which change its state: one worker, in order.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  timeout: 10 * 60_000,
+  expect: { timeout: 10_000 },
+  outputDir: path.join(outputDir, 'test-results'),
+  reporter: [
+    ['list', { printSteps: true }],
+    ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
+    ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
+    ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
+  ],
+  use: { trace: 'retain-on-failure' },
+  projects: [
+    { name: 'unit', testDir: '.', testMatch: /(cluster|fixtures|scripts)\/.*\.test\.ts$/ },
+    { name: 'setup', testDir: 'scenarios', testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
+    { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
+    { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
+  ],
+});

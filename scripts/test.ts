@@ -1,0 +1,15 @@
+// `npm test`: type-check, unit tests, then every scenario against a real local stack.
+import { execa } from 'execa';
+import { runPlaywright } from './playwright-run.js';
+
+const typecheck = await execa('npx', ['tsc', '--noEmit'], { stdio: 'inherit', reject: false });
+if (typecheck.exitCode !== 0) {
+  console.error('typecheck failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+process.exitCode = await runPlaywright({
+  projects: ['unit', 'tutorial'],
+  env: { E2E_PLATFORM: 'local' },
+  passthrough: process.argv.slice(2).filter((a) => a !== '--'),
+});
