@@ -4,6 +4,7 @@
  *   setup        brings the platform up once per run (scenarios/platform.setup.ts)
  *   tutorial     the tutorial flow, steps 4-8, on that stack
  *   teardown     diagnostics, then the stack goes away (unless E2E_KEEP)
+ *   faults       the harness itself under injected faults (runs nested harness runs; no shared stack)
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -38,5 +39,6 @@ export default defineConfig({
     { name: 'setup', testDir: 'scenarios', testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
     { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
     { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
+    { name: 'faults', testDir: 'scenarios', testMatch: /harness-faults\.spec\.ts$/ },
   ],
 });

@@ -25,6 +25,11 @@ export interface HarnessConfig {
   updateExpected: boolean;
   /** Fail the run when the drift baseline differs, not only report it. */
   strictDrift: boolean;
+  /**
+   * Fault to inject, for testing the harness itself: `<fault>@<pattern>` applies the fault just
+   * before the first command whose "<user>: <command>" contains the pattern (fixtures/faults.ts).
+   */
+  fault: string | undefined;
   kube: {
     kubeconfig: string | undefined;
     context: string | undefined;
@@ -56,6 +61,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     cacheDir: path.resolve(env.E2E_CACHE_DIR ?? path.join(cacheHome, 'nbgrader-ngshare-e2e')),
     updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
     strictDrift: truthy(env.E2E_STRICT_DRIFT),
+    fault: env.E2E_FAULT || undefined,
     kube: {
       kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,
       context: env.E2E_KUBE_CONTEXT || undefined,

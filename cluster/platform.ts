@@ -99,3 +99,20 @@ export type StackService = 'hub' | 'proxy' | 'ngshare';
 export function canControlServices(stack: Stack): stack is Stack & ServiceControl {
   return typeof (stack as Partial<ServiceControl>).stopService === 'function';
 }
+
+/**
+ * Optional ability: say which parts of the stack are up. Used to name the culprit when a command
+ * fails ("ngshare: not running"), checked with `canReportHealth` where it is used.
+ */
+export interface ComponentHealth {
+  component: string;
+  ok: boolean;
+  detail: string;
+}
+export interface HealthReport {
+  health(): Promise<ComponentHealth[]>;
+}
+
+export function canReportHealth(stack: Stack): stack is Stack & HealthReport {
+  return typeof (stack as Partial<HealthReport>).health === 'function';
+}

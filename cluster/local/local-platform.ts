@@ -22,7 +22,9 @@ import { tutorial, versions } from '../versions.js';
 import { waitFor } from '../wait.js';
 import type {
   CommandResult,
+  ComponentHealth,
   ExecOptions,
+  HealthReport,
   PlatformDriver,
   PreflightCheck,
   ServiceControl,
@@ -290,7 +292,7 @@ export class LocalDriver implements PlatformDriver {
   }
 }
 
-export class LocalStack implements Stack, ServiceControl {
+export class LocalStack implements Stack, ServiceControl, HealthReport {
   readonly hubToken: string;
   private readonly client: HubClient;
 
@@ -334,9 +336,22 @@ export class LocalStack implements Stack, ServiceControl {
     if (proc && isAlive(proc.pid)) await stopProcesses([proc.pid], { group: true, graceMs: 5_000 });
   }
 
+  async health(): Promise<ComponentHealth[]> {
+    return (['proxy', 'hub', 'ngshare'] as const).map((service) => {
+      const proc = this.details.processes[service];
+      const ok = proc !== undefined && isAlive(proc.pid);
+      return { component: service, ok, detail: proc ? `pid ${proc.pid} ${ok ? 'running' : 'not running'}` : 'never started' };
+    });
+  }
+
   /** The pid of the user's running server, from the hub's spawner state. */
   private async serverPid(user: string): Promise<number> {
-    const info = await this.client.getUser(user);
+    const info = await this.client.getUser(user).catch(async (err: unknown) => {
+      // Say which part is down rather than only that the API call failed.
+      const down = (await this.health()).filter((c) => !c.ok);
+      if (!down.length) throw err;
+      throw new HarnessError(down[0].component, `${down.map((c) => `${c.component} ${c.detail}`).join('; ')}: cannot reach ${user}'s server`, (err as Error).message);
+    });
     const server = info?.servers?.[''];
     const pid = Number(server?.state?.pid);
     if (!server?.ready || !pid || !isAlive(pid)) {
@@ -428,6 +443,7 @@ export class LocalStack implements Stack, ServiceControl {
     write('state.json', JSON.stringify(redactValue(this.state), null, 2));
     const processes = Object.entries(d.processes).map(([name, p]) => `${name}\tpid ${p!.pid}\t${isAlive(p!.pid) ? 'running' : 'exited'}`);
     write('processes.txt', `${processes.join('\n')}\n`);
+    write('health.json', JSON.stringify(await this.health(), null, 2));
     try {
       const users = await Promise.all(Object.values(this.state.users).map((u) => this.client.getUser(u)));
       write('hub-users.json', JSON.stringify(redactValue(users), null, 2));
