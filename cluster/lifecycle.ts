@@ -8,19 +8,23 @@ import { readConfig, type HarnessConfig } from './config.js';
 import { createDriver } from './platforms.js';
 import { RunContext } from './run.js';
 import { logger, formatDuration } from './log.js';
-import type { Stack, StackState } from './platform.js';
+import type { Stack, StackState, StackVariant } from './platform.js';
 import { errorMessage } from './errors.js';
 
 const log = logger('platform');
 
-export async function bringUp(config: HarnessConfig = readConfig(), runId?: string): Promise<{ run: RunContext; state: StackState }> {
+export async function bringUp(
+  config: HarnessConfig = readConfig(),
+  runId?: string,
+  variant: StackVariant = {},
+): Promise<{ run: RunContext; state: StackState }> {
   const run = RunContext.open(config, runId);
   const driver = await createDriver(config.platform);
   const started = Date.now();
   log.info(`run ${run.runId}: bringing up the ${config.platform} platform`);
   await driver.preflight(run);
   try {
-    const state = await driver.up(run);
+    const state = await driver.up(run, variant);
     run.saveState(state);
     log.info(`run ${run.runId}: ${config.platform} platform up in ${formatDuration(Date.now() - started)}`);
     return { run, state };

@@ -75,12 +75,30 @@ export interface PreflightCheck {
   detail: string;
 }
 
+/**
+ * A deployment that went wrong the way the tutorial's troubleshooting section describes. The
+ * default (all false) is the tutorial done right.
+ */
+export interface StackVariant {
+  /** jhub-singleuser-nbgrader.yaml forgotten: user servers without nbgrader and ngshare-exchange. */
+  withoutNbgrader?: boolean;
+  /** ngshare's storage not writable by ngshare's user (storage that ignores fsGroup, no init container). */
+  ngshareStorageNotWritable?: boolean;
+  /** ngshare 0.6.0 with SQLAlchemy 2 instead of the image's 1.4. */
+  ngshareSqlalchemy2?: boolean;
+  /** Kubernetes only: z2jh's default singleuser egress policy (no private IPs), so pods cannot reach ngshare. */
+  singleuserEgressBlocked?: boolean;
+}
+
 export interface PlatformDriver {
   readonly name: PlatformName;
   /** Find every prerequisite and fail fast, naming what is missing, before anything is created. */
   preflight(run: RunContext): Promise<PreflightCheck[]>;
-  /** Bring the stack up. Must record what it creates in the run (run.record) as it goes. */
-  up(run: RunContext): Promise<StackState>;
+  /**
+   * Bring the stack up. Must record what it creates in the run (run.record) as it goes. A variant
+   * the platform cannot produce is a UsageError.
+   */
+  up(run: RunContext, variant?: StackVariant): Promise<StackState>;
   attach(state: StackState, run: RunContext): Promise<Stack>;
   /** Remove what the run created (and only that). Safe to call twice, and after a half-done `up`. */
   down(run: RunContext): Promise<void>;
@@ -98,6 +116,20 @@ export type StackService = 'hub' | 'proxy' | 'ngshare';
 
 export function canControlServices(stack: Stack): stack is Stack & ServiceControl {
   return typeof (stack as Partial<ServiceControl>).stopService === 'function';
+}
+
+/**
+ * Optional ability: deploy again with another variant, the way a person applies a documented fix
+ * (edit the values, `helm upgrade`, restart what needs it), and read a service's log.
+ */
+export interface Redeploy {
+  redeploy(variant: StackVariant): Promise<void>;
+  /** The log of a stack service (ngshare's pod log on Kubernetes). */
+  serviceLog(service: StackService): Promise<string>;
+}
+
+export function canRedeploy(stack: Stack): stack is Stack & Redeploy {
+  return typeof (stack as Partial<Redeploy>).redeploy === 'function';
 }
 
 /**

@@ -14,8 +14,6 @@ export const versions = {
   ngshare: '0.6.0',
   ngshareImage: { name: 'libretexts/ngshare', tag: 'v0.6.0' },
   ngshareChart: '0.6.0',
-  /** Python minor versions of each image; the local platform uses the same where the machine has them. */
-  python: { hub: '3.12', ngshare: '3.10', user: '3.13' },
   /** The installer used to build the local Python environments (from PyPI). */
   uv: '0.13.9',
   /** Init container image of the tutorial's ngshare-config.yaml. */
@@ -36,3 +34,17 @@ export const tutorial = {
   instructor: 'instructor1',
   student: 'student1',
 } as const;
+
+/**
+ * What the kind and jetstream platforms need on the user's machine: the oldest version the harness
+ * accepts, and the version nightly CI installs (.github/workflows/nightly.yml; a unit test keeps the
+ * two in step). kind 0.29.0 is the release whose node image is `kindNodeImage`.
+ */
+export const kubeTools = {
+  kind: { minimum: '0.29.0', ci: '0.29.0' },
+  helm: { minimum: '3.7.0', ci: '3.18.4' },
+  docker: { minimum: '20.10.0' },
+} as const;
+
+/** `kindNodeImage` pinned by digest, as kind's release notes publish it for kind 0.29.0. */
+export const kindNodeImageDigest = 'sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f';

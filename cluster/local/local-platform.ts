@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { HarnessError, PrerequisiteError } from '../errors.js';
+import { HarnessError, PrerequisiteError, UsageError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { logger, formatDuration } from '../log.js';
 import { redact, redactValue } from '../redact.js';
@@ -25,12 +25,14 @@ import type {
   ComponentHealth,
   ExecOptions,
   HealthReport,
+  Redeploy,
   PlatformDriver,
   PreflightCheck,
   ServiceControl,
   Stack,
   StackService,
   StackState,
+  StackVariant,
 } from '../platform.js';
 import { ensureEnvs, type EnvRole, type PythonEnv } from './python-envs.js';
 import {
@@ -58,12 +60,67 @@ export const localTimeouts = {
   commandMs: 300_000,
 };
 
+type StackRole = 'hub' | 'ngshare' | 'user';
+
 interface LocalDetails {
   ports: { proxy: number; proxyApi: number; hub: number; ngshare: number };
-  envs: Record<EnvRole, { dir: string; pythonVersion: string }>;
+  /** The environment each role runs in (a variant may swap one for another). */
+  envs: Record<StackRole, { role: EnvRole; dir: string; pythonVersion: string }>;
+  variant: StackVariant;
+  /**
+   * ngshare runs as the image's user (uid 65535) rather than as the harness's user. Set for the
+   * unwritable-storage case and kept through its fix, whose point is that this user can write.
+   */
+  ngshareAsImageUser: boolean;
   homeRoot: string;
   logsDir: string;
   processes: Partial<Record<StackService, StartedProcess>>;
+}
+
+/** Which environment each role uses under a variant. */
+function envRolesFor(variant: StackVariant): Record<StackRole, EnvRole> {
+  return {
+    hub: 'hub',
+    ngshare: variant.ngshareSqlalchemy2 ? 'ngshare-sqlalchemy2' : 'ngshare',
+    user: variant.withoutNbgrader ? 'user-bare' : 'user',
+  };
+}
+
+async function buildEnvs(variant: StackVariant, cacheDir: string): Promise<LocalDetails['envs']> {
+  const roles = envRolesFor(variant);
+  const envs = await ensureEnvs(Object.values(roles), cacheDir, logger('python-envs'));
+  const pick = (r: StackRole) => ({ role: roles[r], dir: envs[roles[r]].dir, pythonVersion: envs[roles[r]].pythonVersion });
+  return { hub: pick('hub'), ngshare: pick('ngshare'), user: pick('user') };
+}
+
+/**
+ * ngshare's user in the libretexts/ngshare image. To reproduce the storage error, ngshare runs as
+ * this user (needs root to switch), keeping only the right to read any file since its Python lives
+ * under /root; whether it can write its storage then depends on ownership and mode, as in the pod.
+ */
+const ngshareUid = 65535;
+const ngshareGid = 1000;
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * A hard-linked copy (a real copy across filesystems) of ngshare's environment inside the run
+ * directory: alembic checks its scripts with access(), which ignores capabilities, so the path
+ * must be reachable by uid 65535 without them.
+ */
+async function copyEnvForNgshareUser(envDir: string, target: string): Promise<void> {
+  fs.rmSync(target, { recursive: true, force: true });
+  const linked = await execa('cp', ['-al', envDir, target], { reject: false });
+  if (linked.exitCode !== 0) await execa('cp', ['-a', envDir, target]);
+}
+
+/** What the tutorial's init container does to ngshare's volume: chown -R 65535:1000, chmod -R 0770. */
+function fixNgshareStoragePermissions(dir: string): void {
+  const walk = (p: string) => {
+    fs.chownSync(p, ngshareUid, ngshareGid);
+    fs.chmodSync(p, 0o770);
+    if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(dir);
 }
 
 function detailsOf(state: StackState): LocalDetails {
@@ -100,11 +157,17 @@ function serviceSpec(service: StackService, run: RunContext, d: LocalDetails): S
         cwd: run.path('proxy'),
         logFile,
       };
-    case 'ngshare':
+    case 'ngshare': {
+      // As the image's user, from a copy of the environment that this user can reach (see above).
+      const python = d.ngshareAsImageUser ? run.path('ngshare-env', 'bin', 'python') : path.join(d.envs.ngshare.dir, 'bin', 'python');
+      const asNgshareUser = d.ngshareAsImageUser
+        ? ['setpriv', `--reuid=${ngshareUid}`, `--regid=${ngshareGid}`, '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', python]
+        : [python];
       return {
         name: 'ngshare',
-        command: path.join(d.envs.ngshare.dir, 'bin', 'python'),
+        command: asNgshareUser[0],
         args: [
+          ...asNgshareUser.slice(1),
           path.join(here, 'ngshare_loopback.py'),
           '--database', `sqlite:///${run.path('ngshare', 'ngshare.db')}`,
           '--storage', `${run.path('ngshare', 'files')}/`,
@@ -122,6 +185,7 @@ function serviceSpec(service: StackService, run: RunContext, d: LocalDetails): S
         cwd: run.path('ngshare'),
         logFile,
       };
+    }
     case 'hub':
       return {
         name: 'hub',
@@ -140,11 +204,16 @@ function serviceSpec(service: StackService, run: RunContext, d: LocalDetails): S
   }
 }
 
-/** The per-run files: the hub's settings and the nbgrader_config.py the tutorial's postStart writes. */
+/**
+ * The per-run files: the hub's settings, the nbgrader_config.py the tutorial's postStart writes
+ * (absent when the singleuser values file was forgotten), and ngshare's storage, made writable for
+ * ngshare's user as the tutorial's init container does (unless the variant leaves that out).
+ */
 function writeStackFiles(run: RunContext, d: LocalDetails): void {
   for (const dir of ['hub', 'proxy', 'ngshare', 'ngshare/files', 'etc/jupyter']) {
     fs.mkdirSync(run.path(dir), { recursive: true });
   }
+  if (d.ngshareAsImageUser && !d.variant.ngshareStorageNotWritable) fixNgshareStoragePermissions(run.path('ngshare'));
   const ngshareUrl = `http://127.0.0.1:${d.ports.ngshare}`;
   const settings = {
     proxyPort: d.ports.proxy,
@@ -169,7 +238,9 @@ function writeStackFiles(run: RunContext, d: LocalDetails): void {
     },
   };
   fs.writeFileSync(run.path('hub', 'settings.json'), JSON.stringify(settings, null, 2), { mode: 0o600 });
-  fs.writeFileSync(run.path('etc', 'jupyter', 'nbgrader_config.py'), nbgraderConfig(`${ngshareUrl}/services/ngshare`, tutorial.courseId));
+  const configFile = run.path('etc', 'jupyter', 'nbgrader_config.py');
+  if (d.variant.withoutNbgrader) fs.rmSync(configFile, { force: true });
+  else fs.writeFileSync(configFile, nbgraderConfig(`${ngshareUrl}/services/ngshare`, tutorial.courseId));
   for (const user of [tutorial.instructor, tutorial.student]) {
     fs.mkdirSync(path.join(d.homeRoot, user), { recursive: true });
   }
@@ -228,21 +299,30 @@ export class LocalDriver implements PlatformDriver {
     return checks;
   }
 
-  async up(run: RunContext): Promise<StackState> {
+  async up(run: RunContext, variant: StackVariant = {}): Promise<StackState> {
+    if (variant.singleuserEgressBlocked) {
+      throw new UsageError('the singleuser egress NetworkPolicy exists only on Kubernetes (--platform kind)');
+    }
+    if (variant.ngshareStorageNotWritable && !isRoot) {
+      throw new UsageError('reproducing unwritable ngshare storage locally needs root (to run ngshare as uid 65535, as its image does)');
+    }
     const started = Date.now();
-    const envs = await ensureEnvs(run.config.cacheDir, logger('python-envs'));
-    log.info(`Python environments ready in ${formatDuration(Date.now() - started)} (${Object.values(envs).filter((e) => e.built).length} built, the rest cached)`);
+    const envs = await buildEnvs(variant, run.config.cacheDir);
+    log.info(`Python environments ready in ${formatDuration(Date.now() - started)}`);
 
     const [proxy, proxyApi, hub, ngshare] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const d: LocalDetails = {
       ports: { proxy, proxyApi, hub, ngshare },
-      envs: Object.fromEntries(Object.entries(envs).map(([k, e]) => [k, { dir: e.dir, pythonVersion: e.pythonVersion }])) as LocalDetails['envs'],
+      envs,
+      variant,
+      ngshareAsImageUser: Boolean(variant.ngshareStorageNotWritable),
       homeRoot: run.path('home'),
       logsDir: run.path('logs'),
       processes: {},
     };
     fs.mkdirSync(d.logsDir, { recursive: true });
     writeStackFiles(run, d);
+    if (d.ngshareAsImageUser) await copyEnvForNgshareUser(d.envs.ngshare.dir, run.path('ngshare-env'));
 
     const state: StackState = {
       platform: 'local',
@@ -257,26 +337,17 @@ export class LocalDriver implements PlatformDriver {
     // Saved before anything starts, so `down` can find it whatever happens next.
     run.saveState(state);
 
-    // Proxy and ngshare do not need the hub to start; the hub needs the proxy's API.
+    // Proxy and ngshare do not need the hub to start; the hub needs the proxy's API. With
+    // unwritable storage ngshare is meant to fail, as its pod crash-loops while the hub runs on.
     const stack = new LocalStack(state, run);
-    await Promise.all([stack.startService('proxy'), stack.startService('ngshare')]);
+    const ngshareUp = stack.startService('ngshare').catch((err: unknown) => {
+      if (!variant.ngshareStorageNotWritable) throw err;
+      log.info(`ngshare failed to start, as this variant intends: ${(err as Error).message.split('\n')[0]}`);
+    });
+    await Promise.all([stack.startService('proxy'), ngshareUp]);
     await stack.startService('hub');
     log.info(`hub, proxy and ngshare up at ${state.hubUrl} in ${formatDuration(Date.now() - started)}`);
-
-    const client = new HubClient(state.hubApiUrl, run.secret('harnessApiToken'));
-    const hubAlive = exitedProbe(d.processes.hub!);
-    await Promise.all(
-      Object.values(state.users).map(async (user) => {
-        await client.ensureUser(user);
-        run.record({ kind: 'hub-user', name: user });
-        await client.startServer(user);
-        await client.awaitServerReady(user, localTimeouts.serverMs, hubAlive).catch((err) => {
-          throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\nhub log:\n${logTail(path.join(d.logsDir, 'hub.log'))}`);
-        });
-        log.info(`${user}'s server ready`);
-      }),
-    );
-    run.saveState(state);
+    await stack.startUserServers();
     log.info(`local stack ready in ${formatDuration(Date.now() - started)}`);
     return state;
   }
@@ -292,7 +363,7 @@ export class LocalDriver implements PlatformDriver {
   }
 }
 
-export class LocalStack implements Stack, ServiceControl, HealthReport {
+export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy {
   readonly hubToken: string;
   private readonly client: HubClient;
 
@@ -329,6 +400,55 @@ export class LocalStack implements Stack, ServiceControl, HealthReport {
       if (err instanceof HarnessError && err.component === service) throw err; // exited: already has the log tail
       throw new HarnessError(service, (err as Error).message, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
     }
+  }
+
+  /** Create the run's users and start their servers through the Hub API, in parallel. */
+  async startUserServers(): Promise<void> {
+    const d = this.details;
+    const hubAlive = exitedProbe(d.processes.hub!);
+    await Promise.all(
+      Object.values(this.state.users).map(async (user) => {
+        await this.client.ensureUser(user);
+        this.run.record({ kind: 'hub-user', name: user });
+        await this.client.startServer(user);
+        await this.client.awaitServerReady(user, localTimeouts.serverMs, hubAlive).catch((err) => {
+          throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\nhub log:\n${logTail(path.join(d.logsDir, 'hub.log'))}`);
+        });
+        log.info(`${user}'s server ready`);
+      }),
+    );
+    this.run.saveState(this.state);
+  }
+
+  /**
+   * Apply a documented fix the way a person would: new values, then restart what they affect.
+   * ngshare's storage fix runs the init container's chown/chmod; a changed user environment means
+   * a hub redeploy and restarted user servers (a running pod keeps its old image).
+   */
+  async redeploy(variant: StackVariant): Promise<void> {
+    const d = this.details;
+    const before = d.variant;
+    d.envs = await buildEnvs(variant, this.run.config.cacheDir);
+    d.variant = variant;
+    writeStackFiles(this.run, d);
+    if (d.ngshareAsImageUser) await copyEnvForNgshareUser(d.envs.ngshare.dir, this.run.path('ngshare-env'));
+    this.run.saveState(this.state);
+    const ngshareChanged = before.ngshareSqlalchemy2 !== variant.ngshareSqlalchemy2 || before.ngshareStorageNotWritable !== variant.ngshareStorageNotWritable;
+    if (ngshareChanged) {
+      await this.stopService('ngshare');
+      await this.startService('ngshare');
+    }
+    if (before.withoutNbgrader !== variant.withoutNbgrader) {
+      await Promise.all(Object.values(this.state.users).map((u) => this.client.stopServer(u)));
+      await this.stopService('hub');
+      await this.startService('hub');
+      await this.startUserServers();
+    }
+  }
+
+  async serviceLog(service: StackService): Promise<string> {
+    const file = path.join(this.details.logsDir, `${service}.log`);
+    return fs.existsSync(file) ? redact(fs.readFileSync(file, 'utf8')) : '';
   }
 
   async stopService(service: StackService): Promise<void> {
@@ -395,8 +515,8 @@ export class LocalStack implements Stack, ServiceControl, HealthReport {
 
   async versions(): Promise<Record<string, string>> {
     const d = this.details;
-    const query = async (role: EnvRole, packages: string[]) => {
-      const code = `import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in ${JSON.stringify(packages)}}))`;
+    const query = async (role: StackRole, packages: string[]) => {
+      const code = `import importlib.metadata as m, json\ndef v(p):\n    try: return m.version(p)\n    except m.PackageNotFoundError: return 'not installed'\nprint(json.dumps({p: v(p) for p in ${JSON.stringify(packages)}}))`;
       const { stdout } = await execa(path.join(d.envs[role].dir, 'bin', 'python'), ['-c', code]);
       return JSON.parse(stdout) as Record<string, string>;
     };

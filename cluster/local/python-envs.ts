@@ -18,8 +18,9 @@ import { versions } from '../versions.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../log.js';
 
-export type EnvRole = 'hub' | 'ngshare' | 'user';
-export const envRoles: readonly EnvRole[] = ['hub', 'ngshare', 'user'];
+/** The three roles of a deployment, plus variants built only when a troubleshooting case needs them. */
+export type EnvRole = 'hub' | 'ngshare' | 'user' | 'user-bare' | 'ngshare-sqlalchemy2';
+export const envRoles: readonly EnvRole[] = ['hub', 'ngshare', 'user', 'user-bare', 'ngshare-sqlalchemy2'];
 
 export const requirementsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'requirements');
 
@@ -28,6 +29,8 @@ const requiredPackages: Record<EnvRole, string[]> = {
   hub: ['jupyterhub', 'sqlalchemy', 'tornado'],
   ngshare: ['ngshare', 'sqlalchemy', 'jupyterhub'],
   user: ['nbgrader', 'ngshare_exchange', 'jupyterhub', 'jupyterlab', 'jupyter_server', 'pip'],
+  'user-bare': ['jupyterhub', 'jupyterlab', 'jupyter_server', 'pip'],
+  'ngshare-sqlalchemy2': ['ngshare', 'sqlalchemy', 'jupyterhub'],
 };
 
 export interface PythonEnv {
@@ -46,7 +49,8 @@ const markerName = '.e2e-env.json';
 /** The `# python: X.Y` and `# exclude-newer: DATE` headers of a requirements .in file. */
 export function readRequirementHeaders(role: EnvRole): { python: string; excludeNewer?: string } {
   const text = fs.readFileSync(path.join(requirementsDir, `${role}.in`), 'utf8');
-  const python = /^#\s*python:\s*(\S+)/m.exec(text)?.[1] ?? versions.python[role];
+  const python = /^#\s*python:\s*(\S+)/m.exec(text)?.[1];
+  if (!python) throw new HarnessError('python-envs', `${role}.in has no "# python: X.Y" line`);
   const excludeNewer = /^#\s*exclude-newer:\s*(\S+)/m.exec(text)?.[1];
   return { python, excludeNewer };
 }
@@ -204,9 +208,9 @@ export async function ensureEnv(role: EnvRole, cacheDir: string, uv: string, log
   return env(true);
 }
 
-/** All three environments, built in parallel where needed. */
-export async function ensureEnvs(cacheDir: string, log: Logger): Promise<Record<EnvRole, PythonEnv>> {
+/** The environments of `roles`, built in parallel where needed. */
+export async function ensureEnvs<R extends EnvRole>(roles: readonly R[], cacheDir: string, log: Logger): Promise<Record<R, PythonEnv>> {
   const uv = await ensureUv(cacheDir, log);
-  const [hub, ngshare, user] = await Promise.all(envRoles.map((role) => ensureEnv(role, cacheDir, uv, log)));
-  return { hub, ngshare, user };
+  const envs = await Promise.all(roles.map((role) => ensureEnv(role, cacheDir, uv, log)));
+  return Object.fromEntries(roles.map((role, i) => [role, envs[i]])) as Record<R, PythonEnv>;
 }
