@@ -48,3 +48,6 @@ export const kubeTools = {
 
 /** `kindNodeImage` pinned by digest, as kind's release notes publish it for kind 0.29.0. */
 export const kindNodeImageDigest = 'sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f';
+
+/** The troubleshooting variant "ngshare with SQLAlchemy 2" (local requirements and kind's derived image). */
+export const ngshareSqlalchemy2 = '2.0.48';

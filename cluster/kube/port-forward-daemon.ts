@@ -1,0 +1,12 @@
+// The detached port-forward process (see port-forward.ts): `node --import tsx port-forward-daemon.ts '<spec json>'`.
+// Listens on 127.0.0.1, writes its port to spec.portFile, and runs until it is sent SIGTERM.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { kubeconfigFor } from './kube-api.js';
+import { serveForward, type ForwardSpec } from './port-forward.js';
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as ForwardSpec;
+const server = await serveForward(kubeconfigFor(spec.target), spec);
+fs.writeFileSync(spec.portFile, String((server.address() as AddressInfo).port));
+process.stdout.write(`forwarding 127.0.0.1:${(server.address() as AddressInfo).port} → ${spec.labelSelector} :${spec.podPort} in ${spec.namespace}\n`);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,99 @@
+/**
+ * A port-forward to the hub's proxy on 127.0.0.1, for clusters whose hub has no address this
+ * machine reaches (jetstream: a test install is ClusterIP only; an existing release may be behind
+ * anything). It must outlive the Playwright process that starts it, so it runs as a small detached
+ * process of its own (port-forward-daemon.ts), recorded in the run's ledger and stopped by `down`.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { HarnessError } from '../errors.js';
+import type { RunContext } from '../run.js';
+import { waitFor } from '../wait.js';
+import type { KubeTarget } from './helm.js';
+import { Kube } from './kube-api.js';
+
+export interface ForwardSpec {
+  target: KubeTarget;
+  namespace: string;
+  /** Pods to forward to: the first running and ready one. */
+  labelSelector: string;
+  podPort: number;
+  /** File the daemon writes its local port to once it listens. */
+  portFile: string;
+}
+
+/** The proxy pods of the chart: port 8000 is the public HTTP port behind proxy-public. */
+export const proxyForward = { labelSelector: 'component=proxy', podPort: 8000 };
+
+/** Serves 127.0.0.1:<free port>, each connection forwarded to a ready pod matching the selector. */
+export async function serveForward(kc: KubeConfig, spec: Omit<ForwardSpec, 'portFile' | 'target'>, port = 0): Promise<net.Server> {
+  const kube = new Kube(kc, spec.namespace);
+  const forward = new PortForward(kc);
+  let pod: string | undefined;
+  const readyPod = async (): Promise<string> => {
+    const pods = await kube.pods(spec.labelSelector);
+    const ready = pods.find((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
+    if (!ready?.metadata?.name) throw new Error(`no ready pod with ${spec.labelSelector} in ${spec.namespace}`);
+    return ready.metadata.name;
+  };
+  const server = net.createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    (async () => {
+      pod ??= await readyPod();
+      await forward.portForward(spec.namespace, pod, [spec.podPort], socket, null, socket);
+    })().catch(() => {
+      pod = undefined; // the pod may have been replaced: look again on the next connection
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+const daemon = path.join(path.dirname(fileURLToPath(import.meta.url)), 'port-forward-daemon.ts');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the detached forwarder, records it, and returns its local port once it listens. */
+export async function startForwardDaemon(run: RunContext, spec: ForwardSpec): Promise<{ pid: number; port: number }> {
+  fs.rmSync(spec.portFile, { force: true });
+  const log = fs.openSync(run.path('port-forward.log'), 'a');
+  let pid: number | undefined;
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', daemon, JSON.stringify(spec)], { detached: true, stdio: ['ignore', log, log] });
+    child.on('error', () => undefined);
+    child.unref();
+    pid = child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
+  if (pid === undefined) throw new HarnessError('port-forward', 'could not start the forwarding process');
+  run.record({ kind: 'port-forward', pid });
+  const port = await waitFor(async () => (fs.existsSync(spec.portFile) ? Number(fs.readFileSync(spec.portFile, 'utf8')) || undefined : undefined), {
+    what: 'port-forward to the hub\'s proxy',
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    failFast: () => {
+      if (!isAlive(pid!)) throw new HarnessError('port-forward', 'the forwarding process exited', fs.readFileSync(run.path('port-forward.log'), 'utf8').slice(-2000));
+    },
+  });
+  return { pid, port };
+}
+
+export function stopForwardDaemon(pid: number): void {
+  if (isAlive(pid)) process.kill(pid, 'SIGTERM');
+}
