@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cluster/errors.js';
-import { platformNames } from '../cluster/config.js';
+import { platformNames, readConfig } from '../cluster/config.js';
+import { createDriver } from '../cluster/platforms.js';
+import { canPlan, dryRunContext, formatPlan } from '../cluster/kube/plan.js';
 import type { RunContext } from '../cluster/run.js';
 import type { StackState } from '../cluster/platform.js';
 
@@ -104,4 +106,16 @@ export function describeKeptRun(run: RunContext, state: StackState): string {
     `  Remove it:        npm run down -- ${run.runId}`,
     '',
   ].join('\n');
+}
+
+/**
+ * --dry-run: the driver's full plan (every command with its arguments, every values file and the
+ * rendered values, secrets masked) on stdout; nothing is created, nothing is contacted.
+ */
+export async function printPlan(env: Record<string, string>): Promise<void> {
+  Object.assign(process.env, env);
+  const config = readConfig();
+  const driver = await createDriver(config.platform);
+  if (!canPlan(driver)) throw new UsageError(`--dry-run is not available for --platform ${config.platform}`);
+  process.stdout.write(formatPlan(await driver.plan(dryRunContext(config)), config.rootDir));
 }

@@ -1,14 +1,239 @@
-import { HarnessError } from '../errors.js';
-import type { PlatformDriver, PreflightCheck, Stack, StackState } from '../platform.js';
+/**
+ * The `jetstream` platform: any existing cluster reached through a kubeconfig (Jetstream's Magnum
+ * clusters are the reason for the name). Two modes:
+ *
+ *  - install (default): the tutorial's Helm install into a namespace the run creates and labels,
+ *    with run-unique users and course; teardown uninstalls and deletes that namespace, and only it.
+ *  - --existing-release (the pre-semester check): test a JupyterHub + ngshare someone installed,
+ *    without reinstalling or changing it, using an admin token the operator provides in
+ *    E2E_HUB_ADMIN_TOKEN; the run adds only its own users, and teardown removes only them.
+ *
+ * The hub is reached through a port-forward on 127.0.0.1 in both modes.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { HarnessError, PrerequisiteError, errorMessage } from '../errors.js';
+import { waitFor } from '../wait.js';
+import { HubClient } from '../hub-client.js';
+import type { PreflightCheck, StackState, StackVariant } from '../platform.js';
+import { registerSecret } from '../redact.js';
+import type { RunContext } from '../run.js';
+import { uninstallArgv } from './helm.js';
+import { assertClusterAnswers, chooseKubeconfig, kubeconfigFor, loadKubeconfig } from './kube-api.js';
+import { detailsOf, KubeDriverBase, log, type Step } from './kube-driver.js';
+import { KubeStack, type KubeDetails } from './kube-stack.js';
+import { buildLayout, ngshareUrls, type KubeLayout, type RenderedValues } from './layout.js';
+import type { PlanContext, PlanStep, StackPlan } from './plan.js';
+import { proxyForward, serveForward, startForwardDaemon } from './port-forward.js';
+import { checkTools, requireChecks } from './tools.js';
 
-/** Placeholder until the jetstream driver lands (issue 4): says so instead of pretending. */
-export class JetstreamDriver implements PlatformDriver {
+/**
+ * The operator's hub admin token for --existing-release. Read here, once, because it is a secret
+ * that must not travel as a flag (it would show in `ps`).
+ */
+export const ADMIN_TOKEN_ENV = 'E2E_HUB_ADMIN_TOKEN';
+function operatorToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = env[ADMIN_TOKEN_ENV]?.trim();
+  registerSecret(token);
+  return token || undefined;
+}
+
+/** ngshare's --admins, as its deployment passes them (who may create courses on that release). */
+export function ngshareAdmins(args: string[] | undefined): string[] {
+  const i = (args ?? []).indexOf('--admins');
+  return i >= 0 && args![i + 1] ? args![i + 1].split(',').map((a) => a.trim()).filter(Boolean) : [];
+}
+
+export class JetstreamDriver extends KubeDriverBase {
   readonly name = 'jetstream' as const;
-  private unavailable(): never {
-    throw new HarnessError('jetstream', 'the jetstream platform is not implemented yet; use --platform local');
+
+  protected layoutFor(ctx: PlanContext, variant?: StackVariant): KubeLayout {
+    let currentContext: string | undefined;
+    try {
+      currentContext = loadKubeconfig(chooseKubeconfig(ctx.config), undefined).target.context;
+    } catch {
+      // Reported by preflight; a plan still shows what it would use.
+    }
+    return buildLayout('jetstream', ctx, { currentContext, variant });
   }
-  async preflight(): Promise<PreflightCheck[]> { return this.unavailable(); }
-  async up(): Promise<StackState> { return this.unavailable(); }
-  async attach(): Promise<Stack> { return this.unavailable(); }
-  async down(): Promise<void> {}
+
+  /** The plan, plus what preflight would stop at, if the kubeconfig or context is already wrong here. */
+  async plan(ctx: PlanContext): Promise<StackPlan> {
+    const plan = await super.plan(ctx);
+    try {
+      loadKubeconfig(chooseKubeconfig(ctx.config), ctx.config.kube.context);
+    } catch (err) {
+      plan.notes.unshift(`on this machine a real run would stop at preflight: ${errorMessage(err).replace(/\n/g, '; ')}`);
+    }
+    return plan;
+  }
+
+  async preflight(run: RunContext): Promise<PreflightCheck[]> {
+    const layout = this.layoutFor(run);
+    const checks: PreflightCheck[] = [];
+    if (!layout.existingRelease) {
+      this.render(layout, run); // a values file that does not parse fails here
+      checks.push(...(await checkTools(['helm'])));
+      requireChecks('jetstream', checks);
+    } else if (!operatorToken()) {
+      throw new PrerequisiteError('jetstream', `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)`);
+    }
+    const { kc, target, server } = loadKubeconfig(chooseKubeconfig(run.config), run.config.kube.context);
+    checks.push({ name: 'kubeconfig', ok: true, detail: `${target.kubeconfig}, context ${target.context} (${server})` });
+    const version = await assertClusterAnswers(kc, target);
+    checks.push({ name: 'cluster', ok: true, detail: `answers: Kubernetes ${version}` });
+    for (const c of checks) log.info(`preflight: ok   ${c.name}: ${c.detail}`);
+    return checks;
+  }
+
+  protected preflightLines(layout: KubeLayout): string[] {
+    return [
+      ...(layout.existingRelease
+        ? [`${ADMIN_TOKEN_ENV} is set (the operator's hub admin token)`]
+        : ['helm on PATH, `helm version --short` >= 3.7.0', 'every values file parses and every placeholder is filled (done for this plan too)']),
+      `kubeconfig ${layout.target.kubeconfig} exists and has context ${layout.target.context}`,
+      'the cluster answers GET /version within 10 s',
+    ];
+  }
+
+  protected summaryLines(layout: KubeLayout): string[] {
+    const r = layout.releases;
+    return [
+      `kubeconfig:    ${layout.target.kubeconfig} (${layout.kubeconfigSource}), context ${layout.target.context}`,
+      layout.existingRelease
+        ? `namespace:     ${layout.namespace} (existing; nothing in it is installed or changed)`
+        : `namespace:     ${layout.namespace} (created and owned by this run)`,
+      layout.existingRelease
+        ? `releases:      the existing ${r.hub.name} and ${r.ngshare.name} (not reinstalled)`
+        : `releases:      ${r.ngshare.name} (${r.ngshare.chart} ${r.ngshare.version}), ${r.hub.name} (${r.hub.chart} ${r.hub.version})`,
+      ...(layout.existingRelease ? [] : [`values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`]),
+      `users:         ${layout.names.instructor} (instructor), ${layout.names.student} (student); course ${layout.names.courseId} (run-unique names on a shared cluster)`,
+      `hub:           http://127.0.0.1:<free port>, a port-forward to the proxy pod's port ${proxyForward.podPort}`,
+    ];
+  }
+
+  protected files() {
+    return [];
+  }
+
+  protected platformNotes(layout: KubeLayout): string[] {
+    if (layout.existingRelease) {
+      return [
+        'the release\'s own nbgrader_config.py names its course; the run gives its users the run\'s course in ~/.jupyter/nbgrader_config.py, which Jupyter reads before /etc/jupyter',
+        'creating the run\'s course (tutorial Step 5) needs an ngshare admin: the release\'s ngshare --admins are read and reported; the run\'s instructor is not one of them unless the operator made it so',
+        'teardown deletes the run\'s hub users (kubespawner deletes their volumes with them); a course created in ngshare stays (deleting one needs an ngshare admin)',
+      ];
+    }
+    return [
+      'shared-cluster values: the proxy is ClusterIP (no public load balancer for a hub whose test users share one password)',
+      'the deployment\'s values are used as they are otherwise (storage classes, access modes, network policies): what fails on this cluster fails for its users too',
+    ];
+  }
+
+  private forwardStep(layout: KubeLayout): Step {
+    return {
+      title: `Port-forward 127.0.0.1:<free port> to a ready proxy pod's port ${proxyForward.podPort} (a detached process, recorded for teardown)`,
+      notes: [`client-node PortForward to pods with ${proxyForward.labelSelector} in ${layout.namespace}`],
+      run: async ({ run, state, details }) => {
+        const forward = await startForwardDaemon(run, { target: layout.target, namespace: layout.namespace, ...proxyForward, portFile: run.path('port-forward.port') });
+        details.portForward = forward;
+        state.hubUrl = `http://127.0.0.1:${forward.port}`;
+        state.hubApiUrl = `${state.hubUrl}/hub/api`;
+      },
+    };
+  }
+
+  protected platformSteps(layout: KubeLayout, _rendered: RenderedValues | undefined): { before: Step[]; reach: Step[] } {
+    if (!layout.existingRelease) return { before: [this.namespaceStep(layout)], reach: [this.forwardStep(layout)] };
+    const findRelease: Step = {
+      title: `Find the existing release in namespace ${layout.namespace}: deployments hub, proxy and ngshare available (nothing is installed or changed)`,
+      notes: ['client-node: list Deployments; read ngshare\'s --admins from its container args'],
+      run: async ({ run, kube }) => {
+        run.setSecret('hubAdminToken', operatorToken()!);
+        const [, , ngshare] = await kube().awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` }).then((ds) =>
+          ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)),
+        );
+        const admins = ngshareAdmins(ngshare?.spec?.template.spec?.containers[0]?.args);
+        log.info(`ngshare admins of this release: ${admins.join(', ') || 'none'}`);
+        if (!admins.includes(layout.names.instructor)) {
+          log.warn(`the run's instructor ${layout.names.instructor} is not an ngshare admin here: creating the run's course (Step 5) will be refused`);
+        }
+      },
+    };
+    return { before: [findRelease], reach: [this.forwardStep(layout)] };
+  }
+
+  protected afterUsers(layout: KubeLayout): Step[] {
+    if (!layout.existingRelease) return [];
+    const { courseId } = layout.names;
+    return [
+      {
+        title: `Give the run's users the run's course ${courseId} in ~/.jupyter/nbgrader_config.py`,
+        notes: ['exec in each user\'s pod; the release\'s /etc/jupyter/nbgrader_config.py still names the exchange'],
+        run: async ({ run, state }) => {
+          const stack = new KubeStack(state, run);
+          const file = `c = get_config()\\nc.CourseDirectory.course_id = '${courseId}'\\n`;
+          for (const user of [layout.names.instructor, layout.names.student]) {
+            const r = await stack.exec(user, `mkdir -p ~/.jupyter && printf '${file}' > ~/.jupyter/nbgrader_config.py`);
+            if (r.exitCode !== 0) throw new HarnessError('jetstream', `could not write ${user}'s nbgrader_config.py (exit ${r.exitCode})`, r.output);
+          }
+        },
+      },
+    ];
+  }
+
+  protected teardownSteps(layout: KubeLayout): PlanStep[] {
+    const stop = { title: 'Stop the port-forward process (by the pid the ledger recorded)' };
+    if (layout.existingRelease) {
+      return [{ title: `Stop the servers of ${layout.names.instructor} and ${layout.names.student} and delete the users (hub REST API; nothing else of the release is touched)` }, stop];
+    }
+    const { hub, ngshare } = layout.releases;
+    return [
+      stop,
+      { title: `Uninstall ${hub.name}`, commands: [['helm', ...uninstallArgv(hub.name, hub.namespace, layout.target)]] },
+      { title: `Uninstall ${ngshare.name}`, commands: [['helm', ...uninstallArgv(ngshare.name, ngshare.namespace, layout.target)]] },
+      { title: `Delete namespace ${layout.namespace}, only if it carries this run's label`, notes: ['client-node: DELETE /api/v1/namespaces/…, then wait for it to go (≤ 5 min)'] },
+    ];
+  }
+
+  async up(run: RunContext, variant: StackVariant = {}): Promise<StackState> {
+    const layout = this.layoutFor(run, variant);
+    const rendered = this.render(layout, run);
+    const state = await this.runSteps(run, layout, rendered, layout.existingRelease ? 'hubAdminToken' : 'harnessApiToken');
+    if (layout.existingRelease) state.ngshareUrl = ngshareUrls(layout.namespace).exchange;
+    return state;
+  }
+
+  /** A hub client for teardown: through the run's port-forward, or a short-lived one of its own if that one is gone. */
+  private async hubForDown(run: RunContext, details: KubeDetails): Promise<{ client: HubClient; close: () => void }> {
+    const state = run.loadState();
+    const token = run.secret(details.tokenSecret);
+    const client = new HubClient(state.hubApiUrl, token);
+    if (state.hubApiUrl && (await client.info().then(() => true, () => false))) return { client, close: () => undefined };
+    const server: net.Server = await serveForward(kubeconfigFor(details.target), { namespace: details.namespace, ...proxyForward });
+    const port = (server.address() as AddressInfo).port;
+    return { client: new HubClient(`http://127.0.0.1:${port}/hub/api`, token), close: () => server.close() };
+  }
+
+  async down(run: RunContext): Promise<void> {
+    const details = detailsOf(run);
+    let hub: { client: HubClient; close: () => void } | undefined;
+    try {
+      await this.removeRecorded(run, async (r) => {
+        if (r.kind === 'hub-user') {
+          // In a namespace the run owns, its users go with it.
+          if (!details?.existingRelease) return true;
+          hub ??= await this.hubForDown(run, details);
+          // The hub stops a running server itself; it refuses (400) while a start or stop is pending.
+          const client = hub.client;
+          await waitFor(() => client.deleteUser(r.name).then(() => true), { what: `hub user ${r.name} deleted`, timeoutMs: 3 * 60_000, intervalMs: 3_000 });
+          log.info(`hub user ${r.name} deleted`);
+          return true;
+        }
+        return this.removeCommon(run, r, details);
+      });
+    } finally {
+      hub?.close();
+    }
+  }
 }

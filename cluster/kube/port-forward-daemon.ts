@@ -9,4 +9,7 @@ const spec = JSON.parse(process.argv[2] ?? '{}') as ForwardSpec;
 const server = await serveForward(kubeconfigFor(spec.target), spec);
 fs.writeFileSync(spec.portFile, String((server.address() as AddressInfo).port));
 process.stdout.write(`forwarding 127.0.0.1:${(server.address() as AddressInfo).port} → ${spec.labelSelector} :${spec.podPort} in ${spec.namespace}\n`);
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2_000).unref(); // open connections do not keep it alive
+});

@@ -1,0 +1,219 @@
+/**
+ * Where a Kubernetes run puts things, decided once from the run and the configuration: cluster,
+ * kubeconfig and context, namespace, releases, users and course, and the values layers Helm gets.
+ * Pure apart from reading the values files, so the dry-run plan and the unit tests see exactly
+ * what `up` does.
+ */
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { PlatformName, StackVariant } from '../platform.js';
+import { tutorial, versions } from '../versions.js';
+import { bakedImage, ngshareSqlalchemy2Image, type BakedImage } from './docker.js';
+import type { HelmRelease, KubeTarget } from './helm.js';
+import { chooseKubeconfig } from './kube-api.js';
+import { hubNodePort, kindContext } from './kind.js';
+import type { PlanContext } from './plan.js';
+import { projectFile, readDeployRepo, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
+
+export type KubePlatform = Extract<PlatformName, 'kind' | 'jetstream'>;
+
+export interface RunNames {
+  instructor: string;
+  student: string;
+  courseId: string;
+}
+
+/** The part of a run id that differs between runs: e2e-20261126-112233-ab12 → 112233ab12. */
+export function shortRunId(runId: string): string {
+  const m = /^e2e-\d{8}-(\d{6})-([0-9a-f]{4})$/.exec(runId);
+  return m ? `${m[1]}${m[2]}` : runId.replace(/[^a-z0-9]/g, '').slice(-10);
+}
+
+/**
+ * kind is the run's own cluster: the tutorial's names, so transcripts read like the tutorial. A
+ * shared cluster gets run-unique names, so runs never meet each other's users or course.
+ */
+export function runNames(platform: KubePlatform, runId: string): RunNames {
+  if (platform === 'kind') return { instructor: tutorial.instructor, student: tutorial.student, courseId: tutorial.courseId };
+  const s = shortRunId(runId);
+  return { instructor: `e2e-${s}-instructor`, student: `e2e-${s}-student`, courseId: `${tutorial.courseId}-${s}` };
+}
+
+/** Release names of the tutorial: `helm install ngshare …` and install_jhub.sh's `jhub`. */
+export const releaseNames = { ngshare: 'ngshare', hub: 'jhub' } as const;
+
+export interface KubeLayout {
+  platform: KubePlatform;
+  runId: string;
+  target: KubeTarget;
+  /** Where the kubeconfig came from, for messages. */
+  kubeconfigSource: string;
+  namespace: string;
+  /** Test a release someone else installed: no Helm, no namespace of our own (pre-semester check). */
+  existingRelease: boolean;
+  names: RunNames;
+  cacheDir: string;
+  /** Run directory files. */
+  valuesDir: string;
+  releases: { ngshare: HelmRelease; hub: HelmRelease };
+  kind?: { cluster: string; configFile: string };
+  /** --baked-image: the singleuser image the harness builds and side-loads. */
+  baked?: BakedImage;
+  /** The ngshare image the harness builds and side-loads (variant ngshareSqlalchemy2). */
+  ngshareImage?: BakedImage;
+  deployRepo?: string;
+  /** The troubleshooting variant deployed (the tutorial done right when empty). */
+  variant: StackVariant;
+}
+
+/** Names of the variant's switches that are on, for messages. */
+export function variantNames(variant: StackVariant): string[] {
+  return Object.entries(variant).filter(([, on]) => on).map(([name]) => name);
+}
+
+export function buildLayout(platform: KubePlatform, ctx: PlanContext, options: { currentContext?: string; variant?: StackVariant } = {}): KubeLayout {
+  const { kube, cacheDir } = ctx.config;
+  const variant = options.variant ?? {};
+  if (kube.existingRelease && variantNames(variant).length) {
+    throw new UsageError(`an existing release is tested as it is; the variant ${variantNames(variant).join(', ')} needs an install of the run's own`);
+  }
+  if (platform !== 'kind' && variant.ngshareSqlalchemy2) {
+    throw new UsageError('the variant ngshareSqlalchemy2 needs an ngshare image side-loaded into the cluster: --platform kind');
+  }
+  const names = runNames(platform, ctx.runId);
+  let target: KubeTarget;
+  let kubeconfigSource: string;
+  let namespace: string;
+  let kind: KubeLayout['kind'];
+  if (platform === 'kind') {
+    if (kube.existingRelease) throw new UsageError('--existing-release applies to --platform jetstream (an existing cluster), not kind');
+    kind = { cluster: ctx.runId, configFile: ctx.path('kind-config.yaml') };
+    target = { kubeconfig: ctx.path('kubeconfig'), context: kindContext(ctx.runId) };
+    kubeconfigSource = 'the run\'s own kubeconfig, written by kind';
+    // The run's own cluster: the tutorial's namespace, so its service URLs apply as written.
+    namespace = kube.namespace ?? 'jhub';
+  } else {
+    if (kube.bakedImage) throw new UsageError('--baked-image applies to --platform kind (an image is side-loaded into the run\'s cluster)');
+    const choice = chooseKubeconfig(ctx.config);
+    target = { kubeconfig: choice.file, context: kube.context ?? options.currentContext ?? '<current-context>' };
+    kubeconfigSource = choice.source;
+    namespace = kube.namespace ?? (kube.existingRelease ? 'jhub' : ctx.runId);
+  }
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace ${namespace} is not a valid namespace name`);
+  const valuesDir = ctx.path('values');
+  const release = (name: string, chart: string, version: string, timeout: string): HelmRelease => ({ name, chart, version, namespace, valuesFiles: [], timeout });
+  return {
+    platform,
+    runId: ctx.runId,
+    target,
+    kubeconfigSource,
+    namespace,
+    existingRelease: kube.existingRelease,
+    names,
+    cacheDir,
+    valuesDir,
+    releases: {
+      ngshare: release(releaseNames.ngshare, 'ngshare/ngshare', versions.ngshareChart, '10m'),
+      // The chart's image pre-puller runs as a hook inside Helm's bound: the singleuser image is large.
+      hub: release(releaseNames.hub, 'jupyterhub/jupyterhub', versions.jupyterhubChart, '20m'),
+    },
+    kind,
+    // Without nbgrader (a variant) there is nothing to bake: the stock image, as the tutorial's mistake has it.
+    baked: kube.bakedImage && !variant.withoutNbgrader ? bakedImage() : undefined,
+    ngshareImage: variant.ngshareSqlalchemy2 ? ngshareSqlalchemy2Image() : undefined,
+    deployRepo: kube.deployRepo ? path.resolve(kube.deployRepo) : undefined,
+    variant,
+  };
+}
+
+/** ngshare as the user servers reach it (through its ClusterIP service in the namespace). */
+export function ngshareUrls(namespace: string): { service: string; exchange: string } {
+  const service = `http://${releaseNames.ngshare}.${namespace}.svc.cluster.local:8080`;
+  return { service, exchange: `${service}/services/ngshare` };
+}
+
+export interface RenderedValues {
+  ngshare: ValuesLayer[];
+  jupyterhub: ValuesLayer[];
+  skipped: SkippedFile[];
+}
+
+/** Every values layer of the run, in Helm's order, with file names for the run directory. */
+export function renderLayers(layout: KubeLayout, ctx: PlanContext): RenderedValues {
+  const urls = ngshareUrls(layout.namespace);
+  const vars: TemplateVars = {
+    runId: layout.runId,
+    namespace: layout.namespace,
+    instructor: layout.names.instructor,
+    student: layout.names.student,
+    courseId: layout.names.courseId,
+    ngshareApiToken: ctx.secret('ngshareApiToken'),
+    harnessApiToken: ctx.secret('harnessApiToken'),
+    userPassword: ctx.secret('userPassword'),
+    ngshareImageName: versions.ngshareImage.name,
+    ngshareImageTag: versions.ngshareImage.tag,
+    busyboxImage: versions.busybox,
+    singleuserImageName: versions.singleuserImage.name,
+    singleuserImageTag: versions.singleuserImage.tag,
+    nbgraderVersion: versions.nbgrader,
+    ngshareExchangeVersion: versions.ngshareExchange,
+    ngshareUrl: urls.service,
+    ngshareServiceUrl: urls.exchange,
+    hubNodePort,
+    bakedImageName: layout.baked?.name ?? '',
+    bakedImageTag: layout.baked?.tag ?? '',
+    derivedNgshareImageName: layout.ngshareImage?.name ?? '',
+    derivedNgshareImageTag: layout.ngshareImage?.tag ?? '',
+  };
+  const project = (chart: ValuesLayer['chart'], name: string, n: number, origin = 'project'): ValuesLayer => ({
+    chart,
+    file: `${String(n).padStart(2, '0')}-${name}`,
+    origin: `${origin} cluster/kube/values/${name}`,
+    values: projectFile(name, vars),
+    changes: [],
+  });
+  let ngshare: ValuesLayer[];
+  let jupyterhub: ValuesLayer[];
+  let skipped: SkippedFile[] = [];
+  if (layout.deployRepo) {
+    const repo = readDeployRepo(layout.deployRepo, {
+      ngshareApiToken: vars.ngshareApiToken as string,
+      courseId: layout.names.courseId,
+      ngshareAdmin: layout.names.instructor,
+      namespace: layout.namespace,
+    });
+    ({ ngshare, jupyterhub, skipped } = repo);
+  } else {
+    ngshare = [project('ngshare', 'ngshare.yaml', 1)];
+    jupyterhub = [
+      project('jupyterhub', 'jupyterhub.yaml', 1),
+      project('jupyterhub', 'jupyterhub-ngshare-service.yaml', 2),
+      project('jupyterhub', 'jupyterhub-singleuser-nbgrader.yaml', 3),
+    ];
+  }
+  const { variant } = layout;
+  if (variant.withoutNbgrader) {
+    // The tutorial's mistake: the values file that installs nbgrader is not passed to Helm.
+    const installsNbgrader = (l: ValuesLayer) => /ngshare_exchange|ngshare-exchange/.test(JSON.stringify(l.values));
+    skipped = [...skipped, ...jupyterhub.filter(installsNbgrader).map((l) => ({ file: l.origin, reason: 'left out by the variant withoutNbgrader' }))];
+    jupyterhub = jupyterhub.filter((l) => !installsNbgrader(l));
+  }
+  // The harness's own layers: only what the test needs, last, so they win.
+  if (layout.platform === 'kind') ngshare.push(project('ngshare', 'kind-ngshare.yaml', 90, 'harness (kind only)'));
+  jupyterhub.push(project('jupyterhub', 'e2e-test.yaml', 90, 'harness'));
+  if (layout.platform === 'kind') jupyterhub.push(project('jupyterhub', 'kind-jupyterhub.yaml', 91, 'harness (kind only)'));
+  else jupyterhub.push(project('jupyterhub', 'jetstream-jupyterhub.yaml', 91, 'harness (shared cluster only)'));
+  if (layout.baked) jupyterhub.push(project('jupyterhub', 'baked-image.yaml', 92, 'harness (--baked-image)'));
+  if (variant.ngshareStorageNotWritable) ngshare.push(project('ngshare', 'variant-ngshare-storage-not-writable.yaml', 93, 'variant'));
+  if (layout.ngshareImage) ngshare.push(project('ngshare', 'variant-ngshare-image.yaml', 94, 'variant'));
+  if (variant.singleuserEgressBlocked) jupyterhub.push(project('jupyterhub', 'variant-singleuser-egress-blocked.yaml', 93, 'variant'));
+  return { ngshare, jupyterhub, skipped };
+}
+
+/** The values files Helm gets for each release, in order (paths in the run directory). */
+export function valuesFilePaths(layout: KubeLayout, rendered: RenderedValues): { ngshare: string[]; jupyterhub: string[] } {
+  return {
+    ngshare: rendered.ngshare.map((l) => path.join(layout.valuesDir, 'ngshare', l.file)),
+    jupyterhub: rendered.jupyterhub.map((l) => path.join(layout.valuesDir, 'jupyterhub', l.file)),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A documented fix applied the way the tutorial applies it: the values change, `helm upgrade`,
+ * then restart what the change affects — ngshare's pod (`kubectl delete pod -l
+ * app.kubernetes.io/instance=ngshare`), user servers for a new postStart (a running pod keeps the
+ * old one). Used by the troubleshooting scenarios through the stack's Redeploy ability.
+ */
+import { HubClient } from '../hub-client.js';
+import { logger } from '../log.js';
+import type { StackState, StackVariant } from '../platform.js';
+import type { RunContext } from '../run.js';
+import { awaitStackRollout, installRelease, loadImages, renderForHelm, startUserServers, stopUserServers, writeValuesFiles } from './install.js';
+import type { Kube } from './kube-api.js';
+import type { KubeDetails } from './kube-stack.js';
+import { buildLayout, type KubeLayout, type KubePlatform } from './layout.js';
+import type { PlanContext } from './plan.js';
+
+const log = logger('platform');
+
+/** The layout the stack was installed with, from its state rather than this process's flags. */
+export function layoutOfStack(run: RunContext, state: StackState, details: KubeDetails, variant: StackVariant): KubeLayout {
+  const ctx: PlanContext = {
+    runId: run.runId,
+    config: {
+      ...run.config,
+      kube: {
+        ...run.config.kube,
+        kubeconfig: details.target.kubeconfig,
+        context: details.target.context,
+        namespace: details.namespace,
+        existingRelease: false,
+        deployRepo: details.deployRepo,
+        bakedImage: details.bakedImage,
+      },
+    },
+    secret: (name) => run.secret(name),
+    path: (...parts) => run.path(...parts),
+  };
+  return buildLayout(state.platform as KubePlatform, ctx, { variant });
+}
+
+export async function redeployStack(run: RunContext, state: StackState, kube: Kube, hubToken: string, variant: StackVariant): Promise<void> {
+  const details = state.details as unknown as KubeDetails;
+  const before = details.variant ?? {};
+  const layout = layoutOfStack(run, state, details, variant);
+  const rendered = renderForHelm(layout, run);
+  if (layout.kind) await loadImages(layout);
+  writeValuesFiles(layout, rendered);
+  await installRelease(run, layout, layout.releases.ngshare);
+  await installRelease(run, layout, layout.releases.hub);
+  details.variant = variant;
+  run.saveState(state);
+
+  const ngshareChanged = before.ngshareStorageNotWritable !== variant.ngshareStorageNotWritable || before.ngshareSqlalchemy2 !== variant.ngshareSqlalchemy2;
+  if (ngshareChanged) {
+    const deleted = await kube.deletePods('app.kubernetes.io/instance=ngshare');
+    log.info(`ngshare pods deleted so the new values apply: ${deleted.join(', ') || 'none'}`);
+  }
+  await awaitStackRollout(kube, layout);
+  if (before.withoutNbgrader !== variant.withoutNbgrader) {
+    const client = new HubClient(state.hubApiUrl, hubToken);
+    const users = Object.values(state.users);
+    await stopUserServers(client, kube, users);
+    await startUserServers(run, client, kube, users);
+  }
+}
