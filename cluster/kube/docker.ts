@@ -13,9 +13,13 @@ import { kubeTools, ngshareSqlalchemy2, versions } from '../versions.js';
 import { compareVersions } from './tools.js';
 import { valuesDir } from './values.js';
 
-/** Where a dockerode client connects (its DOCKER_HOST, else the default socket), as a person would write it. */
-export function dockerEndpoint(docker: Docker): string {
-  const m = docker.modem as unknown as { socketPath?: string; host?: string; port?: number | string; protocol?: string };
+/**
+ * Where a dockerode client connects (its DOCKER_HOST, else the default socket, which docker-modem
+ * picks when it connects: ~/.docker/run/docker.sock if it exists, else /var/run/docker.sock).
+ */
+export async function dockerEndpoint(docker: Docker): Promise<string> {
+  const m = docker.modem as unknown as { socketPath?: string | (() => Promise<string>); host?: string; port?: number | string; protocol?: string };
+  if (typeof m.socketPath === 'function') return `unix://${await m.socketPath()}`;
   return m.socketPath ? `unix://${m.socketPath}` : `${m.protocol ?? 'http'}://${m.host}:${m.port}`;
 }
 
@@ -76,7 +80,7 @@ export async function dockerPreflight(need: ResourceNeed, docker = new Docker(),
     return engineChecks(info, need, kubeTools.docker.minimum);
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    return [{ name: 'docker engine', ok: false, detail: `does not answer at ${dockerEndpoint(docker)}: ${e.code ?? e.message}; start Docker, or set DOCKER_HOST` }];
+    return [{ name: 'docker engine', ok: false, detail: `does not answer at ${await dockerEndpoint(docker)}: ${e.code ?? e.message}; start Docker, or set DOCKER_HOST` }];
   } finally {
     clearTimeout(timer);
   }

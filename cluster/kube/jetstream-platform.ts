@@ -12,7 +12,7 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HarnessError, PrerequisiteError, errorMessage } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { HubClient } from '../hub-client.js';
 import type { PreflightCheck, StackState, StackVariant } from '../platform.js';
@@ -72,18 +72,29 @@ export class JetstreamDriver extends KubeDriverBase {
     const layout = this.layoutFor(run);
     const checks: PreflightCheck[] = [];
     if (!layout.existingRelease) {
-      this.render(layout, run); // a values file that does not parse fails here
+      this.render(layout, run); // a values file that does not parse fails here, before anything else
       checks.push(...(await checkTools(['helm'])));
-      requireChecks('jetstream', checks);
-    } else if (!operatorToken()) {
-      throw new PrerequisiteError('jetstream', `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)`);
+    } else {
+      checks.push(
+        operatorToken()
+          ? { name: ADMIN_TOKEN_ENV, ok: true, detail: 'set' }
+          : { name: ADMIN_TOKEN_ENV, ok: false, detail: `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)` },
+      );
     }
-    const { kc, target, server } = loadKubeconfig(chooseKubeconfig(run.config), run.config.kube.context);
-    checks.push({ name: 'kubeconfig', ok: true, detail: `${target.kubeconfig}, context ${target.context} (${server})` });
-    const version = await assertClusterAnswers(kc, target);
-    checks.push({ name: 'cluster', ok: true, detail: `answers: Kubernetes ${version}` });
-    for (const c of checks) log.info(`preflight: ok   ${c.name}: ${c.detail}`);
-    return checks;
+    // Every problem at once: the tool, the kubeconfig or its context, then whether the cluster answers.
+    try {
+      const { kc, target, server } = loadKubeconfig(chooseKubeconfig(run.config), run.config.kube.context);
+      checks.push({ name: 'kubeconfig', ok: true, detail: `${target.kubeconfig}, context ${target.context} (${server})` });
+      try {
+        checks.push({ name: 'cluster', ok: true, detail: `answers: Kubernetes ${await assertClusterAnswers(kc, target)}` });
+      } catch (err) {
+        checks.push({ name: 'cluster', ok: false, detail: errorMessage(err).replace(/^kube: /, '') });
+      }
+    } catch (err) {
+      checks.push({ name: 'kubeconfig', ok: false, detail: errorMessage(err).replace(/^kube: /, '').replace(/\n/g, '; ') });
+    }
+    for (const c of checks) log.info(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+    return requireChecks('jetstream', checks);
   }
 
   protected preflightLines(layout: KubeLayout): string[] {

@@ -55,7 +55,8 @@ export function readYamlFile(file: string, shownAs = file): unknown {
   if (doc.errors.length) {
     const first = doc.errors[0];
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-    throw new HarnessError('values', `${shownAs} does not parse${where}: ${first.message.split('\n')[0]}`, doc.errors.length > 1 ? `${doc.errors.length - 1} more error(s) after this one` : undefined);
+    const reason = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new HarnessError('values', `${shownAs} does not parse${where}: ${reason}`, doc.errors.length > 1 ? `${doc.errors.length - 1} more error(s) after this one` : undefined);
   }
   return doc.toJS() as unknown;
 }
