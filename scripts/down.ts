@@ -2,6 +2,7 @@
 import { readConfig } from '../cluster/config.js';
 import { RunContext } from '../cluster/run.js';
 import { tearDown } from '../cluster/lifecycle.js';
+import { HarnessError } from '../cluster/errors.js';
 
 const config = readConfig();
 const ids = process.argv.slice(2).filter((a) => a !== '--');
@@ -14,5 +15,12 @@ for (const id of targets) {
     process.exitCode = 1;
     continue;
   }
-  await tearDown(run);
+  try {
+    await tearDown(run);
+  } catch (err) {
+    // What failed and how to retry, without a stack trace; the next run id is still tried.
+    if (!(err instanceof HarnessError)) throw err;
+    console.error(err.message);
+    process.exitCode = 1;
+  }
 }

@@ -101,6 +101,12 @@ export async function assertClusterAnswers(kc: KubeConfig, target: KubeTarget, t
   }
 }
 
+/** Namespaces a run made (by the run label), with the run each belongs to: for the reaper. */
+export async function listRunNamespaces(kc: KubeConfig): Promise<Array<{ name: string; runId: string }>> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: RUN_LABEL });
+  return list.items.map((ns) => ({ name: ns.metadata?.name ?? '', runId: ns.metadata?.labels?.[RUN_LABEL] ?? '' })).filter((n) => n.name && n.runId);
+}
+
 // --- what pods say about themselves (pure, unit-tested) ------------------------------------------
 
 const fatalWaiting = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'RunContainerError']);

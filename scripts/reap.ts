@@ -1,0 +1,106 @@
+// Removes what earlier runs left behind, found by their run id and label:
+//
+//   npm run reap [-- --older-than 2h] [--include-kept] [--dry-run] [--kubeconfig FILE] [--context NAME]
+//
+//  1. runs in .e2e/runs (any platform) whose ledger still lists something: torn down from the ledger
+//     (local processes, kind clusters, namespaces, Helm releases, hub users, port-forwards);
+//  2. kind clusters named like a run (`kind get clusters`), when kind is installed;
+//  3. namespaces labelled nbgrader-e2e/run on the cluster of --kubeconfig/--context (else KUBECONFIG or
+//     ~/.kube/config, when it exists).
+//
+// Runs younger than --older-than (default 2h: a run in progress is left alone) and runs kept with
+// --keep (unless --include-kept) are skipped. --dry-run lists what would go and removes nothing.
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import { $ } from 'zx';
+import { readConfig } from '../cluster/config.js';
+import { errorMessage } from '../cluster/errors.js';
+import { tearDown } from '../cluster/lifecycle.js';
+import { isRunId, RunContext } from '../cluster/run.js';
+import { chooseKubeconfig, Kube, listRunNamespaces, loadKubeconfig } from '../cluster/kube/kube-api.js';
+import { kindArgv, runClusters } from '../cluster/kube/kind.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    'older-than': { type: 'string', default: '2h' },
+    'include-kept': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+  },
+  strict: true,
+});
+
+/** 90s, 30m, 2h, 1d, or 0 (everything). */
+function parseAge(text: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new Error(`reap: --older-than ${text}: use a number with s, m, h or d (e.g. 2h), or 0`);
+  return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[(m[2] ?? 's') as 's'];
+}
+
+/** When a run started, from its id (e2e-YYYYMMDD-HHMMSS-xxxx, UTC). */
+function startedAt(runId: string): number {
+  const m = /^e2e-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-/.exec(runId);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : Date.now();
+}
+
+if (values.kubeconfig) process.env.E2E_KUBECONFIG = values.kubeconfig;
+const config = readConfig();
+const minAgeMs = parseAge(values['older-than']!);
+const dryRun = values['dry-run']!;
+const verb = dryRun ? 'would remove' : 'removing';
+let failures = 0;
+
+/** Old enough, and not kept on purpose (as far as this machine knows). */
+function isStale(runId: string): boolean {
+  if (Date.now() - startedAt(runId) < minAgeMs) return false;
+  const run = RunContext.existing(config, runId);
+  return values['include-kept'] || !run?.isKept();
+}
+
+async function attempt(what: string, fn: () => Promise<unknown>): Promise<void> {
+  console.log(`reap: ${verb} ${what}`);
+  if (dryRun) return;
+  try {
+    await fn();
+  } catch (err) {
+    failures += 1;
+    console.error(`reap: ${what}: ${errorMessage(err)}`);
+  }
+}
+
+// 1. Runs of this machine, from their ledgers (tearDown knows every platform).
+for (const runId of RunContext.list(config).filter(isStale)) {
+  const run = RunContext.existing(config, runId);
+  if (!run || run.resources().length === 0) continue; // nothing recorded: nothing to remove
+  await attempt(`run ${runId} (${run.resources().length} recorded resource(s))`, () => tearDown(run));
+}
+
+// 2. kind clusters named like a run, wherever they came from.
+const kind = await $({ nothrow: true, quiet: true })`kind ${kindArgv.getClusters()}`;
+if (kind.exitCode === 0) {
+  for (const cluster of runClusters(kind.stdout).filter(isStale)) {
+    await attempt(`kind cluster ${cluster}`, () => $({ quiet: true })`kind delete cluster --name ${cluster}`);
+  }
+} else {
+  console.log('reap: kind is not installed or not working: kind clusters not checked');
+}
+
+// 3. Namespaces labelled with a run, on the cluster the kubeconfig names.
+const choice = chooseKubeconfig(config);
+if (values.kubeconfig || values.context || fs.existsSync(choice.file)) {
+  try {
+    const { kc, target } = loadKubeconfig(choice, values.context ?? config.kube.context);
+    for (const ns of (await listRunNamespaces(kc)).filter((n) => isRunId(n.runId) && isStale(n.runId))) {
+      await attempt(`namespace ${ns.name} of run ${ns.runId} (context ${target.context})`, () => new Kube(kc, ns.name).deleteOwnedNamespace(ns.runId));
+    }
+  } catch (err) {
+    failures += 1;
+    console.error(`reap: namespaces not checked: ${errorMessage(err)}`);
+  }
+} else {
+  console.log(`reap: no kubeconfig (${choice.file}): namespaces not checked`);
+}
+
+if (failures) process.exitCode = 1;
