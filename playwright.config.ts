@@ -5,6 +5,7 @@
  *   tutorial     the tutorial flow, steps 4-8, on that stack
  *   teardown     diagnostics, then the stack goes away (unless E2E_KEEP)
  *   faults       the harness itself under injected faults (runs nested harness runs; no shared stack)
+ *   troubleshooting  each documented error reproduced on a stack of its own, then fixed
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -40,5 +41,7 @@ export default defineConfig({
     { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
     { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
     { name: 'faults', testDir: 'scenarios', testMatch: /harness-faults\.spec\.ts$/ },
+    // Each troubleshooting case brings up a stack of its own: no shared stack needed.
+    { name: 'troubleshooting', testDir: 'scenarios', testMatch: /troubleshooting\.spec\.ts$/ },
   ],
 });

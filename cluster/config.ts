@@ -5,9 +5,27 @@
 import path from 'node:path';
 import os from 'node:os';
 import { UsageError } from './errors.js';
-import type { PlatformName } from './platform.js';
+import type { PlatformName, StackVariant } from './platform.js';
 
 export const platformNames: readonly PlatformName[] = ['local', 'kind', 'jetstream'];
+
+/** Names of the stack variants on the command line (--variant) and in E2E_VARIANT. */
+export const variantNames: Record<string, keyof StackVariant> = {
+  'without-nbgrader': 'withoutNbgrader',
+  'ngshare-storage-not-writable': 'ngshareStorageNotWritable',
+  'ngshare-sqlalchemy2': 'ngshareSqlalchemy2',
+  'singleuser-egress-blocked': 'singleuserEgressBlocked',
+};
+
+export function parseVariant(spec: string | undefined): StackVariant {
+  const variant: StackVariant = {};
+  for (const name of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const key = variantNames[name];
+    if (!key) throw new UsageError(`unknown variant "${name}"; choose from: ${Object.keys(variantNames).join(', ')}`);
+    variant[key] = true;
+  }
+  return variant;
+}
 
 export interface HarnessConfig {
   platform: PlatformName;
@@ -30,6 +48,13 @@ export interface HarnessConfig {
    * before the first command whose "<user>: <command>" contains the pattern (fixtures/faults.ts).
    */
   fault: string | undefined;
+  /**
+   * A checkout of the tutorial's repository (its ready-made notebooks for the old-metadata case):
+   * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in ../shared/upstream/.
+   */
+  tutorialRepo: string;
+  /** The deployment as a troubleshooting case has it (E2E_VARIANT, comma-separated names). */
+  variant: StackVariant;
   kube: {
     kubeconfig: string | undefined;
     context: string | undefined;
@@ -62,6 +87,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
     strictDrift: truthy(env.E2E_STRICT_DRIFT),
     fault: env.E2E_FAULT || undefined,
+    variant: parseVariant(env.E2E_VARIANT),
+    tutorialRepo: path.resolve(
+      rootDir,
+      env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream',
+    ),
     kube: {
       kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,
       context: env.E2E_KUBE_CONTEXT || undefined,

@@ -53,6 +53,18 @@ export async function exportDiagnostics(run: RunContext, label: string): Promise
 }
 
 export async function tearDown(run: RunContext): Promise<void> {
+  // Stacks that scenarios of this run brought up for themselves go first.
+  for (const r of run.resources()) {
+    if (r.kind !== 'run') continue;
+    const sub = RunContext.existing({ ...run.config, stateDir: r.stateDir }, r.runId);
+    if (sub) await tearDown(sub).catch((e) => log.warn(`removing ${r.runId}: ${errorMessage(e)}`));
+  }
+  run.forget((r) => r.kind === 'run');
+  if (!run.hasState() && run.resources().length === 0) {
+    // Nothing of a stack was made (a run of scenarios with stacks of their own): nothing more to do.
+    run.markKept(false);
+    return;
+  }
   const platform = run.hasState() ? run.loadState().platform : run.config.platform;
   const driver = await createDriver(platform);
   const started = Date.now();

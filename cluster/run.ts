@@ -22,6 +22,8 @@ export type Resource =
   | { kind: 'namespace'; name: string; context?: string }
   | { kind: 'helm-release'; name: string; namespace: string; context?: string }
   | { kind: 'hub-user'; name: string }
+  /** A stack of its own that a scenario brought up (a troubleshooting case); torn down with this run. */
+  | { kind: 'run'; runId: string; stateDir: string }
   | { kind: 'port-forward'; pid: number };
 
 /** A sortable, readable, unique run id: e2e-20261126-112233-ab12. */

@@ -15,5 +15,5 @@ setup('bring up the platform', async () => {
   // Rerunning against a stack kept with --keep: attach, do not rebuild.
   const kept = config.runId ? RunContext.existing(config, config.runId) : undefined;
   if (kept?.hasState()) return;
-  await bringUp(config);
+  await bringUp(config, config.runId, config.variant);
 });

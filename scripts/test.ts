@@ -9,7 +9,7 @@ if (typecheck.exitCode !== 0) {
   process.exit(1);
 }
 process.exitCode = await runPlaywright({
-  projects: ['unit', 'tutorial', 'faults'],
+  projects: ['unit', 'tutorial', 'faults', 'troubleshooting'],
   env: { E2E_PLATFORM: 'local' },
   passthrough: process.argv.slice(2).filter((a) => a !== '--'),
 });
