@@ -3,35 +3,16 @@
  * on 127.0.0.1 that answers what a cluster with a crash-looping ngshare would answer.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { test, expect } from '@playwright/test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { readConfig } from '../config.js';
 import { HarnessError, PrerequisiteError } from '../errors.js';
+import { fakeServer, kubeconfigFor } from './test-files.js';
 import { assertClusterAnswers, chooseKubeconfig, deploymentReady, Kube, loadKubeconfig, podProblem, provisioningProblem } from './kube-api.js';
 
-function kubeconfigFile(server: string, contexts = ['fake']): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-')), 'config');
-  fs.writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `current-context: ${contexts[0]}`,
-      'clusters:',
-      `  - name: c\n    cluster:\n      server: ${server}${server.startsWith('http:') ? '\n      insecure-skip-tls-verify: true' : ''}`,
-      'users:',
-      '  - name: u\n    user:\n      token: test-token-not-secret',
-      'contexts:',
-      ...contexts.map((c) => `  - name: ${c}\n    context:\n      cluster: c\n      user: u`),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const kubeconfigFile = kubeconfigFor;
 
 const choice = (file: string) => ({ file, source: '--kubeconfig / KUBECONFIG' });
 
@@ -105,27 +86,11 @@ test('pods that will not get ready by themselves are named with the reason', () 
   expect(deploymentReady({ metadata: { generation: 2 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } })).toBe(false);
 });
 
-/** A loopback API server with canned answers; records what it was asked. */
-async function fakeApiServer(routes: Record<string, (body: string) => [number, unknown]>): Promise<{ url: string; requests: string[]; close: () => void }> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const key = `${req.method} ${req.url!.split('?')[0]}`;
-      requests.push(key);
-      const route = routes[key];
-      const [status, payload] = route ? route(body) : [404, { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 }];
-      res.writeHead(status, { 'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json' });
-      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => server.close() };
-}
+/** A fake API server from "METHOD /path" routes. */
+const fakeRoutes = (routes: Record<string, (body: string) => [number, unknown]>) => fakeServer((method, url, body) => routes[`${method} ${url}`]?.(body));
 
 test('the rollout wait stops at once on a crash-looping pod, with its last log lines, not at its bound', async () => {
-  const api = await fakeApiServer({
+  const api = await fakeRoutes({
     'GET /apis/apps/v1/namespaces/jhub/deployments': () => [200, { items: [{ metadata: { name: 'ngshare', generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1 } }] }],
     'GET /api/v1/namespaces/jhub/pods': () => [200, { items: [crashLooping] }],
     'GET /api/v1/namespaces/jhub/pods/ngshare-7d9f-abcde/log': () => [200, 'sqlite3.OperationalError: unable to open database file\n'],
@@ -147,7 +112,7 @@ test('the rollout wait stops at once on a crash-looping pod, with its last log l
 
 test('a namespace of that name that is not the run\'s is refused; a new one is created with the run\'s label', async () => {
   const created: unknown[] = [];
-  const api = await fakeApiServer({
+  const api = await fakeRoutes({
     'GET /api/v1/namespaces/jhub': () => [200, { metadata: { name: 'jhub', labels: { team: 'course' } } }],
     'POST /api/v1/namespaces': (body) => {
       created.push(JSON.parse(body));

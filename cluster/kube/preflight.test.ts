@@ -12,20 +12,14 @@ import { PrerequisiteError } from '../errors.js';
 import { RunContext } from '../run.js';
 import { JetstreamDriver } from './jetstream-platform.js';
 import { KindDriver } from './kind-platform.js';
-import { tempTree } from './test-files.js';
+import { kubeconfigFor, tempTree } from './test-files.js';
 
 function run(env: Record<string, string>): RunContext {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));
   return RunContext.open(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache'), ...env }));
 }
 
-const kubeconfig = (server: string) =>
-  path.join(
-    tempTree('preflight-kubeconfig-', {
-      config: `apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n  - name: c\n    cluster:\n      server: ${server}\nusers:\n  - name: u\n    user:\n      token: not-a-secret\ncontexts:\n  - name: fake\n    context: {cluster: c, user: u}\n`,
-    }),
-    'config',
-  );
+const kubeconfig = (server: string) => kubeconfigFor(server);
 
 const brokenRepo = () =>
   tempTree('broken-deploy-repo-', {

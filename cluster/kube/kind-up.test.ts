@@ -1,0 +1,139 @@
+/**
+ * The kind driver from preflight to down, for real, against fakes that answer as the real things
+ * do, all on this machine: `kind`, `helm` and `docker` on PATH (they record their argv), a Docker
+ * engine on a unix socket, an API server and a hub on 127.0.0.1. What it checks: the commands run
+ * are the plan's; the hub URL is the port Docker published; users are made and their servers
+ * started; the diagnostics bundle has secrets masked; kind's logs are exported before the cluster
+ * is deleted; nothing recorded is left.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, expect } from '@playwright/test';
+import { readConfig } from '../config.js';
+import { RunContext } from '../run.js';
+import { KindDriver } from './kind-platform.js';
+import { fakeServer, tempTree } from './test-files.js';
+import { formatArgv } from './tools.js';
+
+/** kind, helm and docker as small node scripts: argv to a log, answers from a state directory. */
+function fakeTools(stateDir: string, apiServer: string): string {
+  const bin = tempTree('fake-kube-tools-', {});
+  const log = `require('fs').appendFileSync(${JSON.stringify(path.join(stateDir, 'argv.jsonl'))}, JSON.stringify([require('path').basename(process.argv[1]), ...process.argv.slice(2)]) + '\\n');`;
+  const scripts: Record<string, string> = {
+    kind: `
+      const fs = require('fs'), path = require('path');
+      const a = process.argv.slice(2), list = ${JSON.stringify(path.join(stateDir, 'clusters'))};
+      const clusters = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').split('\\n').filter(Boolean) : [];
+      const opt = (name) => a[a.indexOf(name) + 1];
+      if (a[0] === 'version') console.log('kind v0.29.0 go1.24.2 linux/amd64');
+      else if (a[0] === 'get' && a[1] === 'clusters') console.log(clusters.join('\\n'));
+      else if (a[0] === 'create') {
+        fs.writeFileSync(list, [...clusters, opt('--name')].join('\\n'));
+        const ctx = 'kind-' + opt('--name');
+        fs.writeFileSync(opt('--kubeconfig'), 'apiVersion: v1\\nkind: Config\\ncurrent-context: ' + ctx + '\\nclusters:\\n  - name: c\\n    cluster:\\n      server: ${apiServer}\\n      insecure-skip-tls-verify: true\\nusers:\\n  - name: u\\n    user:\\n      token: kind-token\\ncontexts:\\n  - name: ' + ctx + '\\n    context: {cluster: c, user: u}\\n');
+      } else if (a[0] === 'export' && a[1] === 'logs') { fs.mkdirSync(a[2], { recursive: true }); fs.writeFileSync(path.join(a[2], 'kind-version.txt'), 'kind v0.29.0'); }
+      else if (a[0] === 'delete') fs.writeFileSync(list, clusters.filter((c) => c !== opt('--name')).join('\\n'));`,
+    helm: `
+      const a = process.argv.slice(2);
+      if (a[0] === 'version') console.log('v3.18.4+g1234567');
+      if (a[0] === 'search') console.log(JSON.stringify([{ name: a[2], version: a[4] }]));`,
+    docker: `console.log('Docker version 28.2.2, build e6534b4');`,
+  };
+  for (const [name, body] of Object.entries(scripts)) fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env node\n${log}\n${body}\n`, { mode: 0o755 });
+  return bin;
+}
+
+test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Docker, the API server and the hub', async () => {
+  test.setTimeout(120_000);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-up-'));
+  const ready = (name: string) => ({ metadata: { name, generation: 1, labels: { chart: name === 'ngshare' ? 'ngshare-0.6.0' : 'jupyterhub-4.3.3' } }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
+  const namespaces = new Map<string, unknown>();
+  const api = await fakeServer((method, url, body) => {
+    if (url === '/version') return [200, { gitVersion: 'v1.33.1' }];
+    if (method === 'POST' && url === '/api/v1/namespaces') {
+      const ns = JSON.parse(body) as { metadata: { name: string } };
+      namespaces.set(ns.metadata.name, ns);
+      return [201, ns];
+    }
+    const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url)?.[1];
+    if (ns) return namespaces.has(ns) ? [200, namespaces.get(ns)] : [404, { kind: 'Status', code: 404 }];
+    if (url.endsWith('/deployments')) return [200, { items: [ready('hub'), ready('proxy'), ready('ngshare'), ready('user-scheduler')] }];
+    if (/\/(pods|events)$/.test(url)) return [200, { items: [] }];
+    return undefined;
+  });
+  const users = new Map<string, { started: boolean }>();
+  const hub = await fakeServer((method, url) => {
+    if (url === '/hub/api/' || url === '/hub/api') return [200, { version: '5.4.4' }];
+    const m = /^\/hub\/api\/users\/([^/]+)(\/server)?$/.exec(url);
+    if (!m) return undefined;
+    const name = decodeURIComponent(m[1]);
+    if (m[2] && method === 'POST') {
+      users.get(name)!.started = true;
+      return [201, {}];
+    }
+    if (method === 'POST') {
+      users.set(name, { started: false });
+      return [201, { name, admin: false }];
+    }
+    const u = users.get(name);
+    return u ? [200, { name, admin: false, servers: u.started ? { '': { name: '', ready: true, pending: null, url: `/user/${name}/` } } : {} }] : [404, { message: 'no such user' }];
+  });
+  const runId = 'e2e-20261126-120000-beef';
+  const dockerSocket = path.join(root, 'docker.sock');
+  const docker = await fakeServer((method, url) => {
+    if (url === '/_ping') return [200, 'OK'];
+    if (url === '/info') return [200, { ServerVersion: '28.2.2', NCPU: 4, MemTotal: 16 * 2 ** 30, CgroupVersion: '2', CgroupDriver: 'systemd' }];
+    if (url === `/containers/${runId}-control-plane/json`) return [200, { NetworkSettings: { Ports: { '30080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hub.port) }] } } }];
+    return undefined;
+  }, dockerSocket);
+  const toolState = fs.mkdtempSync(path.join(root, 'tools-'));
+  const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
+  process.env.PATH = `${fakeTools(toolState, `http://127.0.0.1:${api.port}`)}${path.delimiter}${saved.PATH}`;
+  process.env.DOCKER_HOST = `unix://${dockerSocket}`;
+  try {
+    const run = RunContext.open(readConfig({ E2E_PLATFORM: 'kind', E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }), runId);
+    const driver = new KindDriver();
+    const checks = await driver.preflight(run);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.map((c) => c.name)).toEqual(['kind', 'helm', 'docker', 'docker engine', 'docker cpus', 'docker memory', 'cgroup']);
+
+    const state = await driver.up(run);
+    expect(state.hubUrl).toBe(`http://127.0.0.1:${hub.port}`);
+    expect(state.users).toEqual({ instructor: 'instructor1', student: 'student1' });
+    expect([...users.entries()]).toEqual([['instructor1', { started: true }], ['student1', { started: true }]]);
+    expect(run.resources().map((r) => `${r.kind} ${'name' in r ? r.name : ''}`.trim())).toEqual([
+      `kind-cluster ${runId}`, 'namespace jhub', 'helm-release ngshare', 'helm-release jhub', 'hub-user instructor1', 'hub-user student1',
+    ]);
+    expect(fs.readFileSync(run.path('kind-config.yaml'), 'utf8')).toContain(`name: ${runId}`);
+
+    // What ran is what the plan says, in order (the version checks of preflight aside).
+    const argv = () => fs.readFileSync(path.join(toolState, 'argv.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const planned = (await driver.plan(run)).steps.flatMap((s) => s.commands ?? []).map(formatArgv);
+    expect(argv().map(formatArgv).filter((c) => !/ (version|--version)( --short)?$/.test(c))).toEqual(planned);
+
+    // The bundle: what the API server says, the values as Helm got them, with every secret masked.
+    const stack = await driver.attach(run.loadState(), run);
+    const bundle = path.join(run.outputDir, 'diagnostics', 'test');
+    const files = await stack.collectDiagnostics(bundle);
+    expect(files.map((f) => path.relative(bundle, f))).toEqual(
+      expect.arrayContaining(['state.json', 'pods.txt', 'events.txt', 'deployments.txt', 'values/jupyterhub/90-e2e-test.yaml', 'hub-users.json', 'versions.json']),
+    );
+    const everything = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword']) expect(everything).not.toContain(run.secret(name));
+    expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({ kubernetes: 'v1.33.1', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
+
+    // down: kind's logs first, then the cluster; the ledger is empty; a second down is a no-op.
+    await driver.down(run);
+    const kindCalls = argv().filter((a) => a[0] === 'kind').map((a) => a.slice(1, 3).join(' '));
+    expect(kindCalls.slice(-3)).toEqual(['get clusters', 'export logs', 'delete cluster']);
+    expect(fs.existsSync(path.join(run.outputDir, 'diagnostics', 'kind-logs', 'kind-version.txt'))).toBe(true);
+    expect(run.resources()).toEqual([]);
+    await driver.down(run);
+  } finally {
+    process.env.PATH = saved.PATH;
+    if (saved.DOCKER_HOST === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = saved.DOCKER_HOST;
+    for (const s of [api, hub, docker]) s.close();
+  }
+});
