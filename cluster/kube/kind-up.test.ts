@@ -117,10 +117,10 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     const bundle = path.join(run.outputDir, 'diagnostics', 'test');
     const files = await stack.collectDiagnostics(bundle);
     expect(files.map((f) => path.relative(bundle, f))).toEqual(
-      expect.arrayContaining(['state.json', 'pods.txt', 'events.txt', 'deployments.txt', 'values/jupyterhub/90-e2e-test.yaml', 'hub-users.json', 'versions.json']),
+      expect.arrayContaining(['state.json', 'pods.txt', 'events.txt', 'deployments.txt', 'logs/hub.log', 'logs/ngshare.log', 'health.json', 'values/jupyterhub/90-e2e-test.yaml', 'hub-users.json', 'versions.json']),
     );
     const everything = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-    for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword']) expect(everything).not.toContain(run.secret(name));
+    for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword']) expect(everything).not.toContain(run.secret(name));
     expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({ kubernetes: 'v1.33.1', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
 
     // down: kind's logs first, then the cluster; the ledger is empty; a second down is a no-op.

@@ -218,6 +218,11 @@ export class KubeStack implements Stack {
         }
       }
     });
+    // The same names as the local bundle, so the failure attachments are the same on every platform.
+    for (const service of Object.keys(componentSelectors) as StackService[]) {
+      await section(`logs/${service}`, async () => write(`logs/${service}.log`, await this.serviceLog(service)));
+    }
+    await section('health', async () => write('health.json', JSON.stringify(await this.health(), null, 2)));
     await section('events', async () => {
       write('events.txt', ['TIME\tTYPE\tREASON\tOBJECT\tMESSAGE', ...(await this.kube.events()).map(eventLine)].join('\n') + '\n');
     });

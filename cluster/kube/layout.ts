@@ -150,6 +150,7 @@ export function renderLayers(layout: KubeLayout, ctx: PlanContext): RenderedValu
     ngshareApiToken: ctx.secret('ngshareApiToken'),
     harnessApiToken: ctx.secret('harnessApiToken'),
     userPassword: ctx.secret('userPassword'),
+    adminPassword: ctx.secret('adminPassword'),
     ngshareImageName: versions.ngshareImage.name,
     ngshareImageTag: versions.ngshareImage.tag,
     busyboxImage: versions.busybox,

@@ -21,6 +21,7 @@ const secrets: Record<string, string> = {
   ngshareApiToken: 'ngshare-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
   harnessApiToken: 'harness-token-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
   userPassword: 'user-password-cccccccccccccccccccccccccccccc',
+  adminPassword: 'admin-password-dddddddddddddddddddddddddddddd',
 };
 
 /** A run that exists only in the test: fixed id, fixed secrets (registered, so they are masked). */
