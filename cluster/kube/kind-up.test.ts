@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { RunContext } from '../run.js';
+import { canRedeploy, type Redeploy, type Stack } from '../platform.js';
 import { KindDriver } from './kind-platform.js';
 import { fakeServer, tempTree } from './test-files.js';
 import { formatArgv } from './tools.js';
@@ -49,6 +50,11 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-up-'));
   const ready = (name: string) => ({ metadata: { name, generation: 1, labels: { chart: name === 'ngshare' ? 'ngshare-0.6.0' : 'jupyterhub-4.3.3' } }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
   const namespaces = new Map<string, unknown>();
+  const ngsharePod = {
+    metadata: { name: 'ngshare-5d8-x2x', labels: { 'app.kubernetes.io/instance': 'ngshare' } },
+    spec: { containers: [{ name: 'ngshare' }] },
+    status: { phase: 'Running', containerStatuses: [{ name: 'ngshare', ready: true, restartCount: 0, image: 'libretexts/ngshare:v0.6.0', imageID: '', state: { running: {} } }] },
+  };
   const api = await fakeServer((method, url, body) => {
     if (url === '/version') return [200, { gitVersion: 'v1.33.1' }];
     if (method === 'POST' && url === '/api/v1/namespaces') {
@@ -59,7 +65,9 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url)?.[1];
     if (ns) return namespaces.has(ns) ? [200, namespaces.get(ns)] : [404, { kind: 'Status', code: 404 }];
     if (url.endsWith('/deployments')) return [200, { items: [ready('hub'), ready('proxy'), ready('ngshare'), ready('user-scheduler')] }];
-    if (/\/(pods|events)$/.test(url)) return [200, { items: [] }];
+    if (url.endsWith('/pods')) return [200, { items: [ngsharePod] }];
+    if (method === 'DELETE' && url.endsWith(`/pods/${ngsharePod.metadata.name}`)) return [200, ngsharePod];
+    if (url.endsWith('/events')) return [200, { items: [] }];
     return undefined;
   });
   const users = new Map<string, { started: boolean }>();
@@ -71,6 +79,10 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     if (m[2] && method === 'POST') {
       users.get(name)!.started = true;
       return [201, {}];
+    }
+    if (m[2] && method === 'DELETE') {
+      users.get(name)!.started = false;
+      return [204, ''];
     }
     if (method === 'POST') {
       users.set(name, { started: false });
@@ -122,6 +134,20 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     const everything = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
     for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword']) expect(everything).not.toContain(run.secret(name));
     expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({ kubernetes: 'v1.33.1', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
+
+    // A documented fix, applied as the tutorial applies it: helm upgrade with the changed values,
+    // then ngshare's pods deleted so they restart; a user-server change restarts the servers.
+    expect(canRedeploy(stack)).toBe(true);
+    const helmValues = () => argv().filter((a) => a[0] === 'helm' && a[1] === 'upgrade').at(-2)!.filter((x) => x.includes('/values/ngshare/')).map((f) => path.basename(f));
+    await (stack as Stack & Redeploy).redeploy({ ngshareStorageNotWritable: true, withoutNbgrader: true });
+    expect(helmValues()).toEqual(['01-ngshare.yaml', '90-kind-ngshare.yaml', '93-variant-ngshare-storage-not-writable.yaml']);
+    expect(api.requests).toContain(`DELETE /api/v1/namespaces/jhub/pods/${ngsharePod.metadata.name}`);
+    expect(fs.readdirSync(path.join(run.path('values'), 'jupyterhub'))).not.toContain('03-jupyterhub-singleuser-nbgrader.yaml');
+    expect(hub.requests.filter((r) => r.startsWith('DELETE'))).toEqual(['DELETE /hub/api/users/instructor1/server', 'DELETE /hub/api/users/student1/server']);
+    expect([...users.values()].every((u) => u.started)).toBe(true);
+    await (stack as Stack & Redeploy).redeploy({});
+    expect(helmValues()).toEqual(['01-ngshare.yaml', '90-kind-ngshare.yaml']);
+    expect((run.loadState().details as { variant: unknown }).variant).toEqual({});
 
     // down: kind's logs first, then the cluster; the ledger is empty; a second down is a no-op.
     await driver.down(run);
