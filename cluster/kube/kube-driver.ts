@@ -142,7 +142,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
       {
         title: `Create the run's users ${instructor} and ${student} and start their servers`,
         notes: [
-          'hub REST API with the harness\'s token: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server',
+          `hub REST API with ${layout.existingRelease ? `the operator's admin token (${'E2E_HUB_ADMIN_TOKEN'})` : 'the harness\'s own token'}: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server`,
           `poll GET /hub/api/users/{name} until the server is ready, within ${kubeTimeouts.serverMs / 60_000} min (postStart installs from PyPI); stops at once if the user's pod crash-loops or cannot pull its image`,
         ],
         run: ({ state, run, details, kube }) => startUserServers(run, new HubClient(state.hubApiUrl, run.secret(details.tokenSecret)), kube(), [instructor, student]),
@@ -211,14 +211,15 @@ export abstract class KubeDriverBase implements PlatformDriver {
   }
 
   async plan(ctx: PlanContext): Promise<StackPlan> {
-    const layout = this.layoutFor(ctx);
+    // --variant (E2E_VARIANT), where the configuration has it: the plan of that deployment.
+    const layout = this.layoutFor(ctx, (ctx.config as { variant?: StackVariant }).variant);
     const rendered = this.render(layout, ctx);
     const files = [...this.files(layout)];
     const notes = [...this.platformNotes(layout)];
     if (variantNames(layout.variant).length) notes.push(`variant: ${variantNames(layout.variant).join(', ')}`);
     if (rendered) {
       for (const l of [...rendered.ngshare, ...rendered.jupyterhub]) files.push({ path: path.join(layout.valuesDir, l.chart, l.file), content: layerYaml(l, true) });
-      for (const s of rendered.skipped) notes.push(`deploy repo ${s.file} not used: ${s.reason}`);
+      for (const s of rendered.skipped) notes.push(`${/^(project|deploy repo) /.test(s.file) ? s.file : `deploy repo ${s.file}`} not used: ${s.reason}`);
     }
     return {
       platform: this.name,

@@ -104,7 +104,9 @@ export class KubeStack implements Stack {
     const pod = await this.podOf(user);
     const cwd = resolveCwd(await this.homeOf(user), options.cwd);
     const started = Date.now();
-    const result = await this.runInPod(pod, 'notebook', execArgv(command, cwd, options.unsetEnv), options.timeoutMs ?? kubeTimeouts.commandMs);
+    // The run's command bound (E2E_COMMAND_TIMEOUT) where the configuration has one, as locally.
+    const configured = (this.run.config as { timeouts?: { commandMs?: number } }).timeouts?.commandMs;
+    const result = await this.runInPod(pod, 'notebook', execArgv(command, cwd, options.unsetEnv), options.timeoutMs ?? configured ?? kubeTimeouts.commandMs);
     return {
       command,
       user,
