@@ -29,7 +29,8 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   outputDir: path.join(outputDir, 'test-results'),
   reporter: [
-    ['list', { printSteps: true }],
+    // Progress, failures with their category and evidence, and the final table of steps.
+    ['./scripts/console-reporter.ts', { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
     ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
     ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],

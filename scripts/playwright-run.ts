@@ -1,7 +1,8 @@
 /**
  * Runs Playwright for one harness run and makes sure nothing of it survives by accident: Ctrl-C,
  * SIGTERM or a crashed runner end with the run's stack removed (unless --keep), and the last line
- * printed is the plain `N passed, N failed, N skipped` that CI reads.
+ * printed is the plain `N passed, N failed, N skipped` that CI reads. The table of steps comes
+ * before it, from the console reporter (scripts/console-reporter.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,8 +11,6 @@ import { readConfig } from '../cluster/config.js';
 import { RunContext, newRunId } from '../cluster/run.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/local/processes.js';
-import { formatDuration } from '../cluster/log.js';
-import type { RunSummary } from '../cluster/transcripts.js';
 import { describeKeptRun } from './cli.js';
 
 export interface PlaywrightRun {
@@ -62,7 +61,6 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
       process.stderr.write(`run ${runId}: removing what the run left behind\n`);
       await tearDown(run);
     }
-    printSummary(run);
   }
   const stats = readStats(config.outputDir, runId);
   if (stats) {
@@ -79,21 +77,4 @@ function readStats(outputRoot: string, runId: string): JsonStats | undefined {
   const file = path.join(outputRoot, runId, 'playwright-results.json');
   if (!fs.existsSync(file)) return undefined;
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats: JsonStats }).stats;
-}
-
-/** The final table: each tutorial step with its status, duration and failed commands. */
-function printSummary(run: RunContext): void {
-  const file = path.join(run.outputDir, 'summary.json');
-  if (!fs.existsSync(file)) return;
-  const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
-  if (!summary.steps.length) return;
-  const rows = summary.steps.map((s) => [s.status === 'passed' ? 'ok  ' : 'FAIL', formatDuration(s.durationMs).padStart(9), `${s.scenario} › ${s.step}`]);
-  console.log('\nSteps:');
-  for (const r of rows) console.log(`  ${r.join('  ')}`);
-  for (const s of summary.steps) {
-    for (const c of s.commands.filter((c) => c.verdict === 'fail')) {
-      console.log(`  ✗ ${c.user}: ${c.command} — ${c.reason ?? 'failed'} (${c.transcript})`);
-    }
-  }
-  console.log(`Transcripts and summary: ${run.outputDir}\n`);
 }
