@@ -14,6 +14,7 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 import { readConfig } from './cluster/config.js';
 import { newRunId } from './cluster/run.js';
+import { allure2Categories } from './scripts/failure-categories.js';
 
 process.env.E2E_RUN_ID ||= newRunId();
 const config = readConfig();
@@ -34,6 +35,9 @@ export default defineConfig({
     ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
     ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
+    // `npm run report` makes the Allure 3 report of these; categories.json is for Allure 2 readers.
+    ['allure-playwright', { resultsDir: path.join(outputDir, 'allure-results'), detail: false, suiteTitle: true, categories: allure2Categories() }],
+    ['./scripts/allure-environment.ts', { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
   ],
   use: { trace: 'retain-on-failure' },
   projects: [
