@@ -6,6 +6,7 @@
  *   teardown     diagnostics, then the stack goes away (unless E2E_KEEP)
  *   faults       the harness itself under injected faults (runs nested harness runs; no shared stack)
  *   troubleshooting  each documented error reproduced on a stack of its own, then fixed
+ *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -46,6 +47,14 @@ export default defineConfig({
     { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
     { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
     { name: 'faults', testDir: 'scenarios', testMatch: /harness-faults\.spec\.ts$/ },
+    // Tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the shared stack.
+    {
+      name: 'browser',
+      testDir: 'scenarios',
+      testMatch: /browser\.spec\.ts$/,
+      dependencies: ['setup'],
+      use: { screenshot: 'only-on-failure', trace: 'retain-on-failure' },
+    },
     // Each troubleshooting case brings up a stack of its own: no shared stack needed.
     { name: 'troubleshooting', testDir: 'scenarios', testMatch: /troubleshooting\.spec\.ts$/ },
   ],

@@ -1,4 +1,5 @@
-// `npm test`: type-check, unit tests, then every scenario against a real local stack.
+// `npm test`: type-check, unit tests, then every scenario against a real local stack: the tutorial,
+// the harness under faults, the troubleshooting cases and the browser checks.
 import { execa } from 'execa';
 import { runPlaywright } from './playwright-run.js';
 
@@ -9,7 +10,7 @@ if (typecheck.exitCode !== 0) {
   process.exit(1);
 }
 process.exitCode = await runPlaywright({
-  projects: ['unit', 'tutorial', 'faults', 'troubleshooting'],
+  projects: ['unit', 'tutorial', 'faults', 'troubleshooting', 'browser'],
   env: { E2E_PLATFORM: 'local' },
   passthrough: process.argv.slice(2).filter((a) => a !== '--'),
 });
