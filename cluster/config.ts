@@ -48,6 +48,8 @@ export interface HarnessConfig {
    * before the first command whose "<user>: <command>" contains the pattern (fixtures/faults.ts).
    */
   fault: string | undefined;
+  /** Bounds (ms) that a person or a test may shorten: a user server's start, one command. */
+  timeouts: { serverStartMs: number; commandMs: number };
   /**
    * A checkout of the tutorial's repository (its ready-made notebooks for the old-metadata case):
    * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in ../shared/upstream/.
@@ -65,6 +67,13 @@ export interface HarnessConfig {
     bakedImage: boolean;
     dryRun: boolean;
   };
+}
+
+function seconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name}=${value} is not a number of seconds`);
+  return n;
 }
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
@@ -87,6 +96,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
     strictDrift: truthy(env.E2E_STRICT_DRIFT),
     fault: env.E2E_FAULT || undefined,
+    timeouts: {
+      serverStartMs: seconds(env.E2E_SERVER_START_TIMEOUT, 'E2E_SERVER_START_TIMEOUT', 90) * 1000,
+      commandMs: seconds(env.E2E_COMMAND_TIMEOUT, 'E2E_COMMAND_TIMEOUT', 300) * 1000,
+    },
     variant: parseVariant(env.E2E_VARIANT),
     tutorialRepo: path.resolve(
       rootDir,

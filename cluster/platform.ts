@@ -111,6 +111,8 @@ export interface PlatformDriver {
 export interface ServiceControl {
   stopService(name: StackService): Promise<void>;
   startService(name: StackService): Promise<void>;
+  /** Freeze it without stopping it: it holds connections and answers nothing (a hung process). Local only. */
+  pauseService?(name: StackService): Promise<void>;
 }
 export type StackService = 'hub' | 'proxy' | 'ngshare';
 

@@ -22,3 +22,19 @@ test('an unknown flag is an error with the usage', () => {
 test('cluster flags on the local platform are refused rather than ignored', () => {
   expect(() => parseCli(['--kubeconfig', '/x'])).toThrow('usage: --kubeconfig only apply to --platform kind or jetstream');
 });
+
+test('a variant is checked before anything starts', () => {
+  expect(parseCli(['--variant', 'ngshare-sqlalchemy2']).env.E2E_VARIANT).toBe('ngshare-sqlalchemy2');
+  expect(() => parseCli(['--variant', 'broken-on-purpose'])).toThrow(/usage: unknown variant "broken-on-purpose"; choose from: without-nbgrader/);
+});
+
+test('--update-expected is refused at once in CI', () => {
+  const ci = process.env.CI;
+  process.env.CI = 'true';
+  try {
+    expect(() => parseCli(['--update-expected'])).toThrow(/refused in CI/);
+  } finally {
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
+  }
+});

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cluster/errors.js';
-import { platformNames, readConfig } from '../cluster/config.js';
+import { parseVariant, platformNames, readConfig, variantNames } from '../cluster/config.js';
 import { createDriver } from '../cluster/platforms.js';
 import { canPlan, dryRunContext, formatPlan } from '../cluster/kube/plan.js';
 import type { RunContext } from '../cluster/run.js';
@@ -17,6 +17,8 @@ export const usage = `Usage: npm run e2e -- [options] [-- <playwright args>]
   --update-expected                  record every command's normalised transcript as the drift baseline
   --strict-drift                     fail the run when a transcript differs from the drift baseline
   --run-id <id>                      reuse a run id (a kept stack: rerun scenarios against it)
+  --variant <name[,name]>            deploy it wrong on purpose, as a troubleshooting case does:
+                                     ${Object.keys(variantNames).join(', ')}
   --kubeconfig <file>                kubeconfig for kind/jetstream (default: $KUBECONFIG, ~/.kube/config)
   --context <name>                   kubeconfig context (jetstream)
   --namespace <name>                 namespace to install into (jetstream; default: one made for the run)
@@ -32,6 +34,7 @@ const options = {
   'update-expected': { type: 'boolean' },
   'strict-drift': { type: 'boolean' },
   'run-id': { type: 'string' },
+  variant: { type: 'string' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string' },
@@ -75,6 +78,7 @@ export function parseCli(argv: string[], settings: { allowKeep?: boolean } = {})
     'update-expected': 'E2E_UPDATE_EXPECTED',
     'strict-drift': 'E2E_STRICT_DRIFT',
     'run-id': 'E2E_RUN_ID',
+    variant: 'E2E_VARIANT',
     kubeconfig: 'E2E_KUBECONFIG',
     context: 'E2E_KUBE_CONTEXT',
     namespace: 'E2E_NAMESPACE',
@@ -91,6 +95,11 @@ export function parseCli(argv: string[], settings: { allowKeep?: boolean } = {})
   const misplaced = kubeOnly.filter((f) => values[f] !== undefined && values[f] !== false);
   if (platform === 'local' && misplaced.length) {
     throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind or jetstream`);
+  }
+  // Checked here, before anything starts, so a mistake costs nothing.
+  if (env.E2E_VARIANT) parseVariant(env.E2E_VARIANT);
+  if (env.E2E_UPDATE_EXPECTED && process.env.CI) {
+    throw new UsageError('--update-expected records the drift baseline from this machine; it is refused in CI (CI is set)');
   }
   return { env, help: Boolean(values.help), passthrough };
 }

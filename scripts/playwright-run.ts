@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
+import { HarnessError } from '../cluster/errors.js';
 import { RunContext, newRunId } from '../cluster/run.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/local/processes.js';
@@ -31,6 +32,15 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
   Object.assign(process.env, env, { E2E_RUN_ID: runId });
   const config = readConfig();
   process.stderr.write(`run ${runId} on ${config.platform}; output in ${path.join(config.outputDir, runId)}\n`);
+  // The run's directories first: an unwritable place fails here, in a second, before Playwright starts.
+  try {
+    RunContext.open(config, runId);
+  } catch (err) {
+    if (!(err instanceof HarnessError)) throw err;
+    console.error(err.message);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
 
   const args = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...passthrough];
   const child = execa('npx', args, { stdio: 'inherit', reject: false, env: process.env });

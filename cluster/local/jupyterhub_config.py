@@ -26,6 +26,7 @@ c.JupyterHub.cleanup_servers = True
 # Users log in with one shared password (browser checks); the harness makes users via the API.
 c.JupyterHub.authenticator_class = "shared-password"
 c.SharedPasswordAuthenticator.user_password = settings["userPassword"]
+c.SharedPasswordAuthenticator.admin_password = settings["adminPassword"]  # hub admins log in with this one
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = set(settings["hubAdmins"])
 
@@ -34,6 +35,9 @@ c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
 c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
 c.Spawner.cmd = [os.path.join(settings["userEnvBin"], "jupyterhub-singleuser")]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
+if settings.get("serverCmd"):  # the harness's own fault tests: a server that never answers
+    c.Spawner.cmd = settings["serverCmd"]
+    c.Spawner.args = []
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = settings["serverStartTimeout"]
 c.Spawner.http_timeout = settings["serverStartTimeout"]

@@ -8,6 +8,7 @@
  *                                                 nbgrader_config.py on their Jupyter config path
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -51,14 +52,23 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = logger('platform');
 
-/** Bounds of the local platform's waits. Generous for a loaded 2-core machine, never unbounded. */
+/**
+ * Bounds of the local platform's waits. Generous for a loaded 2-core machine, never unbounded; a
+ * user server's start and one command's run come from the config (E2E_SERVER_START_TIMEOUT,
+ * E2E_COMMAND_TIMEOUT).
+ */
 export const localTimeouts = {
   proxyMs: 20_000,
   ngshareMs: 60_000,
   hubMs: 90_000,
-  serverMs: 90_000,
-  commandMs: 300_000,
 };
+
+/**
+ * Faults of the stack itself, for the harness's own tests (E2E_FAULT without "@"):
+ * `server-never-ready` gives users a server that never answers; `port-taken` has something else
+ * listen on the proxy's port just before the proxy starts.
+ */
+export type StackFault = 'server-never-ready' | 'port-taken';
 
 type StackRole = 'hub' | 'ngshare' | 'user';
 
@@ -222,8 +232,11 @@ function writeStackFiles(run: RunContext, d: LocalDetails): void {
     hubDir: run.path('hub'),
     homeRoot: d.homeRoot,
     userEnvBin: path.join(d.envs.user.dir, 'bin'),
-    serverStartTimeout: Math.round(localTimeouts.serverMs / 1000),
+    serverStartTimeout: Math.round(run.config.timeouts.serverStartMs / 1000),
+    // The never-ready fault: a "server" that runs but never listens.
+    serverCmd: run.config.fault === 'server-never-ready' ? ['sleep', '3600'] : undefined,
     userPassword: run.secret('userPassword'),
+    adminPassword: run.secret('adminPassword'),
     hubAdmins: [tutorial.instructor],
     ngshareUrl,
     ngshareApiToken: run.secret('ngshareApiToken'),
@@ -257,6 +270,16 @@ export function nbgraderConfig(ngshareServiceUrl: string, courseId: string): str
   ].join('\n');
 }
 
+/** Any HTTP answer at all (the status does not matter): the port is served. */
+async function httpAnswers(url: string): Promise<true> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(5_000), redirect: 'manual' });
+    return true;
+  } catch (err) {
+    throw new Error((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+  }
+}
+
 async function httpOk(url: string, headers: Record<string, string> = {}): Promise<true> {
   let res: Response;
   try {
@@ -266,6 +289,13 @@ async function httpOk(url: string, headers: Record<string, string> = {}): Promis
   }
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return true;
+}
+
+/** Listen on `port` ourselves (the port-taken fault). */
+async function occupy(port: number): Promise<net.Server> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return server;
 }
 
 async function freePort(): Promise<number> {
@@ -382,13 +412,33 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
   async startService(service: StackService): Promise<void> {
     const d = this.details;
     const spec = serviceSpec(service, this.run, d);
+    const port = { proxy: d.ports.proxy, hub: d.ports.hub, ngshare: d.ports.ngshare }[service];
+    const squatter = service === 'proxy' && this.run.config.fault === 'port-taken' ? await occupy(port) : undefined;
+    try {
+      await this.startAndAwait(service, spec, port);
+    } finally {
+      squatter?.close();
+    }
+  }
+
+  private async startAndAwait(service: StackService, spec: StartSpec, port: number): Promise<void> {
+    const d = this.details;
     const proc = startProcess(this.run, spec);
     d.processes[service] = proc;
     this.run.saveState(this.state);
-    const failFast = exitedProbe(proc);
+    const exited = exitedProbe(proc);
+    // Some services log a taken port and keep running (the proxy keeps its API up): fail at once.
+    const failFast = () => {
+      exited();
+      if (/EADDRINUSE|address already in use/i.test(logTail(proc.logFile, 50))) {
+        throw new HarnessError(service, `port ${port} on 127.0.0.1 is already in use by another program`, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
+      }
+    };
     const ready = {
-      proxy: () =>
-        httpOk(`http://127.0.0.1:${d.ports.proxyApi}/api/routes`, { Authorization: `token ${this.run.secret('proxyAuthToken')}` }),
+      // Its API, and its public port: any HTTP answer there (503 until the hub is up) will do.
+      proxy: async () =>
+        (await httpOk(`http://127.0.0.1:${d.ports.proxyApi}/api/routes`, { Authorization: `token ${this.run.secret('proxyAuthToken')}` })) &&
+        httpAnswers(`http://127.0.0.1:${d.ports.proxy}/`),
       ngshare: () => httpOk(`http://127.0.0.1:${d.ports.ngshare}/healthz`),
       // Through the proxy: proves the hub is up and has registered its routes.
       hub: () => httpOk(`${this.state.hubApiUrl}/`),
@@ -397,7 +447,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     try {
       await waitFor(ready, { what: service, timeoutMs, intervalMs: 200, failFast });
     } catch (err) {
-      if (err instanceof HarnessError && err.component === service) throw err; // exited: already has the log tail
+      if (err instanceof HarnessError && err.component === service) throw err; // from failFast: already has the log tail
       throw new HarnessError(service, (err as Error).message, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
     }
   }
@@ -411,7 +461,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
         await this.client.ensureUser(user);
         this.run.record({ kind: 'hub-user', name: user });
         await this.client.startServer(user);
-        await this.client.awaitServerReady(user, localTimeouts.serverMs, hubAlive).catch((err) => {
+        await this.client.awaitServerReady(user, this.run.config.timeouts.serverStartMs, hubAlive).catch((err) => {
           throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\nhub log:\n${logTail(path.join(d.logsDir, 'hub.log'))}`);
         });
         log.info(`${user}'s server ready`);
@@ -449,6 +499,12 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
   async serviceLog(service: StackService): Promise<string> {
     const file = path.join(this.details.logsDir, `${service}.log`);
     return fs.existsSync(file) ? redact(fs.readFileSync(file, 'utf8')) : '';
+  }
+
+  /** Freeze a service (SIGSTOP): it keeps its connections and answers nothing, like a hung pod. */
+  async pauseService(service: StackService): Promise<void> {
+    const proc = this.details.processes[service];
+    if (proc && isAlive(proc.pid)) process.kill(-proc.pid, 'SIGSTOP');
   }
 
   async stopService(service: StackService): Promise<void> {
@@ -497,7 +553,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
       stdin: 'ignore',
       all: true,
       reject: false,
-      timeout: options.timeoutMs ?? localTimeouts.commandMs,
+      timeout: options.timeoutMs ?? this.run.config.timeouts.commandMs,
       stripFinalNewline: false,
     });
     return {

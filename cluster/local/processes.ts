@@ -72,11 +72,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The last lines of a log file, redacted, for error messages. */
+/**
+ * The last lines of a log file, redacted, for error messages. Lines about the harness's own API
+ * calls (its polling while it waits) are left out: they would push out the lines that explain.
+ */
 export function logTail(file: string, lines = 25): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return redact(text.split('\n').slice(-lines - 1).join('\n').trimEnd());
+    const useful = text.split('\n').filter((l) => !l.includes('(e2e-harness@'));
+    return redact(useful.slice(-lines - 1).join('\n').trimEnd());
   } catch {
     return '(no log)';
   }
