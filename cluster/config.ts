@@ -63,6 +63,11 @@ export interface HarnessConfig {
     namespace: string | undefined;
     /** Test an existing release without installing (pre-semester check). */
     existingRelease: boolean;
+    /**
+     * The operator's hub admin token for --existing-release (E2E_HUB_ADMIN_TOKEN): a secret, so an
+     * environment variable and never a flag (flags show in `ps`).
+     */
+    adminToken: string | undefined;
     deployRepo: string | undefined;
     bakedImage: boolean;
     dryRun: boolean;
@@ -110,6 +115,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       context: env.E2E_KUBE_CONTEXT || undefined,
       namespace: env.E2E_NAMESPACE || undefined,
       existingRelease: truthy(env.E2E_EXISTING_RELEASE),
+      adminToken: env.E2E_HUB_ADMIN_TOKEN?.trim() || undefined,
       deployRepo: env.E2E_DEPLOY_REPO || undefined,
       bakedImage: truthy(env.E2E_BAKED_IMAGE),
       dryRun: truthy(env.E2E_DRY_RUN),

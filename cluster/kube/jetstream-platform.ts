@@ -27,15 +27,12 @@ import type { PlanContext, PlanStep, StackPlan } from './plan.js';
 import { proxyForward, serveForward, startForwardDaemon } from './port-forward.js';
 import { checkTools, requireChecks } from './tools.js';
 
-/**
- * The operator's hub admin token for --existing-release. Read here, once, because it is a secret
- * that must not travel as a flag (it would show in `ps`).
- */
+/** Where the operator's hub admin token for --existing-release comes from (read in config.ts). */
 export const ADMIN_TOKEN_ENV = 'E2E_HUB_ADMIN_TOKEN';
-function operatorToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const token = env[ADMIN_TOKEN_ENV]?.trim();
+function operatorToken(run: RunContext): string | undefined {
+  const token = run.config.kube.adminToken;
   registerSecret(token);
-  return token || undefined;
+  return token;
 }
 
 /** ngshare's --admins, as its deployment passes them (who may create courses on that release). */
@@ -76,7 +73,7 @@ export class JetstreamDriver extends KubeDriverBase {
       checks.push(...(await checkTools(['helm'])));
     } else {
       checks.push(
-        operatorToken()
+        operatorToken(run)
           ? { name: ADMIN_TOKEN_ENV, ok: true, detail: 'set' }
           : { name: ADMIN_TOKEN_ENV, ok: false, detail: `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)` },
       );
@@ -160,7 +157,7 @@ export class JetstreamDriver extends KubeDriverBase {
       title: `Find the existing release in namespace ${layout.namespace}: deployments hub, proxy and ngshare available (nothing is installed or changed)`,
       notes: ['client-node: list Deployments; read ngshare\'s --admins from its container args'],
       run: async ({ run, kube }) => {
-        run.setSecret('hubAdminToken', operatorToken()!);
+        run.setSecret('hubAdminToken', operatorToken(run)!);
         const [, , ngshare] = await kube().awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` }).then((ds) =>
           ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)),
         );
