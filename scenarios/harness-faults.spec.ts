@@ -213,3 +213,11 @@ test('SIGTERM to the harness (a cancelled CI job) removes the stack', async () =
   expect(findRunProcesses(ended.runId)).toEqual([]);
   expect(ended.seconds).toBeLessThan(60);
 });
+
+test('ngshare with SQLAlchemy 2: the tutorial goes red at Step 6, where the release is lost', async () => {
+  const run = await runHarness({}, ['--variant', 'ngshare-sqlalchemy2']);
+  // release_assignment still says "Successfully released ps1"; the listing that follows is empty.
+  const step6 = run.summary?.steps.find((s) => s.step.startsWith('Step 6'));
+  expect(step6?.commands.find((c) => c.command === 'nbgrader release_assignment ps1')?.verdict).toBe('pass');
+  expectRedAt(run, 'Step 6: Create and release a first assignment', 'nbgrader list', /golden step6-list-released/);
+});
