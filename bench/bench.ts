@@ -182,7 +182,8 @@ try {
   if (coldCache && !values['keep-cache']) fs.rmSync(coldCache, { recursive: true, force: true });
 }
 
-const of = (kind: Measured['kind']) => measured.filter((m) => m.kind === kind && m.timing).map((m) => m.timing!);
+// Failed runs did other work than a passing one: they stay in bench.json, out of the table.
+const of = (kind: Measured['kind']) => measured.filter((m) => m.kind === kind && m.ok && m.timing).map((m) => m.timing!);
 const cold = of('cold')[0];
 const warm = medianTiming(of('warm'));
 const floor = medianTiming(of('floor'));
@@ -203,7 +204,7 @@ lines.push('', `Machine: ${loadAtStart.cores} cores; load (1 min) around the run
 const failed = measured.filter((m) => !m.ok);
 if (failed.length) {
   exitCode = 1;
-  lines.push('', `${failed.length} run(s) failed; their times are shown but are not comparable:`, ...failed.flatMap((m) => m.problems.map((p) => `  ${p}`)));
+  lines.push('', `${failed.length} run(s) failed and are left out of the table (their times are in bench.json):`, ...failed.flatMap((m) => m.problems.map((p) => `  ${p}`)));
 }
 if (interrupts.count) {
   exitCode = 130;
