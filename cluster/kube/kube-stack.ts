@@ -11,6 +11,7 @@ import { HarnessError, errorMessage } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import type { CommandResult, ExecOptions, Redeploy, ServiceControl, Stack, StackService, StackState, StackVariant } from '../platform.js';
 import { redact, redactValue, REDACTED } from '../redact.js';
+import { DiagnosticsBundle } from '../diagnostics.js';
 import type { RunContext } from '../run.js';
 import { execArgv, execInPod, resolveCwd, type ExecApi } from './exec.js';
 import { kubeTimeouts } from './install.js';
@@ -188,20 +189,9 @@ export class KubeStack implements Stack {
   }
 
   async collectDiagnostics(dir: string): Promise<string[]> {
-    const written: string[] = [];
-    const write = (name: string, text: string) => {
-      const file = path.join(dir, name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, redact(text));
-      written.push(file);
-    };
-    const section = async (name: string, fn: () => Promise<void>) => {
-      try {
-        await fn();
-      } catch (err) {
-        write(`${name}.error.txt`, `${errorMessage(err)}\n`);
-      }
-    };
+    const bundle = new DiagnosticsBundle(dir);
+    const write = bundle.write.bind(bundle);
+    const section = bundle.section.bind(bundle);
     write('state.json', JSON.stringify(redactValue(this.state), null, 2));
     await section('pods', async () => {
       const pods = await this.kube.pods();
@@ -245,7 +235,7 @@ export class KubeStack implements Stack {
       write('hub-users.json', JSON.stringify(redactValue(users), null, 2));
     });
     await section('versions', async () => write('versions.json', JSON.stringify(await this.versions(), null, 2)));
-    return written;
+    return bundle.files;
   }
 }
 

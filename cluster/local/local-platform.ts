@@ -17,7 +17,8 @@ import getPort from 'get-port';
 import { HarnessError, PrerequisiteError, UsageError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { logger, formatDuration } from '../log.js';
-import { redact, redactValue } from '../redact.js';
+import { redact } from '../redact.js';
+import { DiagnosticsBundle } from '../diagnostics.js';
 import type { RunContext } from '../run.js';
 import { tutorial, versions } from '../versions.js';
 import { waitFor } from '../wait.js';
@@ -602,37 +603,23 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
 
   async collectDiagnostics(dir: string): Promise<string[]> {
     const d = this.details;
-    const written: string[] = [];
-    const write = (name: string, text: string) => {
-      const file = path.join(dir, name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, redact(text));
-      written.push(file);
-    };
+    const bundle = new DiagnosticsBundle(dir);
     if (fs.existsSync(d.logsDir)) {
-      for (const name of fs.readdirSync(d.logsDir)) write(path.join('logs', name), fs.readFileSync(path.join(d.logsDir, name), 'utf8'));
+      for (const name of fs.readdirSync(d.logsDir)) bundle.write(path.join('logs', name), fs.readFileSync(path.join(d.logsDir, name), 'utf8'));
     }
     const settingsFile = this.run.path('hub', 'settings.json');
-    if (fs.existsSync(settingsFile)) write('config/hub-settings.json', JSON.stringify(redactValue(JSON.parse(fs.readFileSync(settingsFile, 'utf8'))), null, 2));
+    if (fs.existsSync(settingsFile)) bundle.json('config/hub-settings.json', JSON.parse(fs.readFileSync(settingsFile, 'utf8')));
     const nbConfig = this.run.path('etc', 'jupyter', 'nbgrader_config.py');
-    if (fs.existsSync(nbConfig)) write('config/nbgrader_config.py', fs.readFileSync(nbConfig, 'utf8'));
-    write('state.json', JSON.stringify(redactValue(this.state), null, 2));
+    if (fs.existsSync(nbConfig)) bundle.write('config/nbgrader_config.py', fs.readFileSync(nbConfig, 'utf8'));
+    bundle.json('state.json', this.state);
     const processes = Object.entries(d.processes).map(([name, p]) => `${name}\tpid ${p!.pid}\t${isAlive(p!.pid) ? 'running' : 'exited'}`);
-    write('processes.txt', `${processes.join('\n')}\n`);
-    write('health.json', JSON.stringify(await this.health(), null, 2));
-    try {
-      const users = await Promise.all(Object.values(this.state.users).map((u) => this.client.getUser(u)));
-      write('hub-users.json', JSON.stringify(redactValue(users), null, 2));
-    } catch (err) {
-      write('hub-users.json', JSON.stringify({ error: (err as Error).message }));
-    }
-    try {
-      write('versions.json', JSON.stringify(await this.versions(), null, 2));
-    } catch (err) {
-      write('versions.json', JSON.stringify({ error: (err as Error).message }));
-    }
-    return written;
+    bundle.write('processes.txt', `${processes.join('\n')}\n`);
+    bundle.json('health.json', await this.health());
+    await bundle.section('hub-users', async () => bundle.json('hub-users.json', await Promise.all(Object.values(this.state.users).map((u) => this.client.getUser(u)))));
+    await bundle.section('versions', async () => bundle.json('versions.json', await this.versions()));
+    return bundle.files;
   }
+
 }
 
 export type { PythonEnv };
