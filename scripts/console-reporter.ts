@@ -147,9 +147,10 @@ export default class ConsoleReporter implements Reporter {
       const tests = this.finished.filter((f) => (f.test.parent.project()?.name ?? '?') === project);
       const steps = (r: TestResult) => r.steps.filter((s) => s.category === 'test.step');
       // A project of quick checks that all passed (unit tests) is one row; the rest, test by test.
-      if (tests.length > 1 && tests.every((t) => t.result.status === 'passed' && !steps(t.result).length)) {
+      if (tests.length > 1 && tests.every((t) => ['passed', 'skipped'].includes(t.result.status) && !steps(t.result).length)) {
         const total = tests.reduce((sum, t) => sum + t.result.duration, 0);
-        this.print(`  ✓ ${formatDuration(total).padStart(9)}  [${project}] ${tests.length} tests passed`);
+        const skipped = tests.filter((t) => t.result.status === 'skipped').length;
+        this.print(`  ✓ ${formatDuration(total).padStart(9)}  [${project}] ${tests.length - skipped} tests passed${skipped ? `, ${skipped} skipped` : ''}`);
         continue;
       }
       for (const { test, result: r } of tests) {
