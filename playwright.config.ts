@@ -7,6 +7,7 @@
  *   faults       the harness itself under injected faults (runs nested harness runs; no shared stack)
  *   troubleshooting  each documented error reproduced on a stack of its own, then fixed
  *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
+ *   redaction    a nested harness run, searched for its own secrets
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -55,6 +56,8 @@ export default defineConfig({
       dependencies: ['setup'],
       use: { screenshot: 'only-on-failure', trace: 'retain-on-failure' },
     },
+    // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
+    { name: 'redaction', testDir: 'scenarios', testMatch: /redaction\.spec\.ts$/ },
     // Each troubleshooting case brings up a stack of its own: no shared stack needed.
     { name: 'troubleshooting', testDir: 'scenarios', testMatch: /troubleshooting\.spec\.ts$/ },
   ],

@@ -1,5 +1,6 @@
 // `npm test`: type-check, unit tests, then every scenario against a real local stack: the tutorial,
-// the harness under faults, the troubleshooting cases and the browser checks.
+// the harness under faults, the troubleshooting cases, the browser checks, and the search of a whole
+// run for its secrets.
 import { execa } from 'execa';
 import { runPlaywright } from './playwright-run.js';
 
@@ -10,7 +11,7 @@ if (typecheck.exitCode !== 0) {
   process.exit(1);
 }
 process.exitCode = await runPlaywright({
-  projects: ['unit', 'tutorial', 'faults', 'troubleshooting', 'browser'],
+  projects: ['unit', 'tutorial', 'faults', 'troubleshooting', 'browser', 'redaction'],
   env: { E2E_PLATFORM: 'local' },
   passthrough: process.argv.slice(2).filter((a) => a !== '--'),
 });
