@@ -67,6 +67,23 @@ test('a harness run as rows: the stack\'s parts, its steps, and what the harness
   expect(timing.commands).toEqual([{ user: 'instructor1', command: 'nbgrader list', durationMs: 4000 }]);
 });
 
+test('with the spawn time known, the runner\'s share splits into start, new workers, and exit', () => {
+  const t0 = Date.parse('2026-11-26T12:00:00Z');
+  const test = (project: string, start: number, durationMs: number) => ({ project, title: project, status: 'passed' as const, durationMs, startedAtMs: t0 + start, stderr: '' });
+  const record: RunRecord = {
+    runId: 'e2e-x',
+    outputDir: '/out/e2e-x',
+    tests: [test('setup', 4000, 20_000), test('teardown', 58_000, 8000), test('tutorial', 25_500, 31_000)],
+    steps: [],
+    commands: [],
+  };
+  const rows = harnessTiming(record, 67_000, t0).rows;
+  expect(rows[rowNames.runner]).toBe(8000);
+  expect([rows[rowNames.start], rows[rowNames.workers], rows[rowNames.exit]]).toEqual([4000, 3000, 1000]);
+  // Without the spawn time, only the whole.
+  expect(harnessTiming(record, 67_000).rows[rowNames.start]).toBeUndefined();
+});
+
 const floorOut = [
   'step 3000 proxy, ngshare, hub',
   'step 7000 user servers',

@@ -14,6 +14,10 @@ export const rowNames = {
   setupExtra: 'harness: setup beyond the stack',
   testExtra: 'harness: tutorial test beyond its steps',
   runner: 'harness: npm, tsx, Playwright, reports',
+  /** The runner row split, when the spawn time is known. */
+  start: 'harness: start (npm, tsx, Playwright, 1st worker)',
+  workers: 'harness: new worker per project',
+  exit: 'harness: after the last test (reports, exit)',
   total: 'total',
 } as const;
 
@@ -60,7 +64,7 @@ export function setupMilestones(stderr: string): { envs?: number; services?: num
  * A harness run as rows. The stack's parts come from the platform's progress lines; what the
  * harness adds is what is left of each Playwright test, and of the wall time, around them.
  */
-export function harnessTiming(record: RunRecord, wallMs: number): Timing {
+export function harnessTiming(record: RunRecord, wallMs: number, spawnedAtMs?: number): Timing {
   const test = (project: string) => record.tests.find((t) => t.project === project);
   const setup = test('setup');
   const tutorial = test('tutorial');
@@ -76,6 +80,15 @@ export function harnessTiming(record: RunRecord, wallMs: number): Timing {
   if (setup && marks.servers !== undefined) rows[rowNames.setupExtra] = setup.durationMs - marks.servers;
   if (tutorial) rows[rowNames.testExtra] = tutorial.durationMs - steps.reduce((a, s) => a + s.durationMs, 0);
   rows[rowNames.runner] = wallMs - (setup?.durationMs ?? 0) - (tutorial?.durationMs ?? 0) - (teardown?.durationMs ?? 0);
+  // Where the runner's time goes: before the first test, between tests (each project gets a new
+  // worker process), and after the last one.
+  const timed = record.tests.filter((t) => t.startedAtMs !== undefined).sort((a, b) => a.startedAtMs! - b.startedAtMs!);
+  if (spawnedAtMs !== undefined && timed.length === record.tests.length && timed.length) {
+    const last = timed.at(-1)!;
+    rows[rowNames.start] = timed[0].startedAtMs! - spawnedAtMs;
+    rows[rowNames.workers] = timed.slice(1).reduce((a, t, i) => a + (t.startedAtMs! - (timed[i].startedAtMs! + timed[i].durationMs)), 0);
+    rows[rowNames.exit] = spawnedAtMs + wallMs - (last.startedAtMs! + last.durationMs);
+  }
   rows[rowNames.total] = wallMs;
   return {
     rows,
@@ -147,11 +160,15 @@ function table(header: string[], body: string[][]): string[] {
 export function formatComparison(columns: { cold?: Timing; warm?: Timing; floor?: Timing }): string[] {
   const { cold, warm, floor } = columns;
   const steps = (warm ?? cold ?? floor)?.steps ?? [];
-  const names = [rowNames.envs, rowNames.services, rowNames.servers, ...steps, rowNames.teardown, rowNames.setupExtra, rowNames.testExtra, rowNames.runner, rowNames.total];
+  const names = [
+    rowNames.envs, rowNames.services, rowNames.servers, ...steps, rowNames.teardown,
+    rowNames.setupExtra, rowNames.testExtra, rowNames.runner, rowNames.start, rowNames.workers, rowNames.exit, rowNames.total,
+  ];
+  const indent = new Set<string>([rowNames.start, rowNames.workers, rowNames.exit]);
   const body = names.map((name) => {
     const w = warm?.rows[name];
     const f = floor?.rows[name];
-    return [name, cell(cold?.rows[name]), cell(w), cell(f), w === undefined ? '' : signed(w - (f ?? 0))];
+    return [indent.has(name) ? `  of which ${name.replace('harness: ', '')}` : name, cell(cold?.rows[name]), cell(w), cell(f), w === undefined ? '' : signed(w - (f ?? 0))];
   });
   const lines = table(['', 'cold', 'warm', 'floor', 'warm − floor'], body);
   if (warm && floor && warm.commands.length) {

@@ -85,6 +85,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** One `npm run e2e` with the given cache directory. */
 async function harnessRun(kind: 'cold' | 'warm', cacheDir: string, n: number): Promise<Measured> {
   const loadBefore = machineLoad();
+  const spawnedAtMs = Date.now();
   const child = await runE2eChild({ log: path.join(outDir, `${kind}-${n}.log`), env: { E2E_CACHE_DIR: cacheDir } });
   const loadAfter = machineLoad();
   const record = readRunRecord(path.join(config.outputDir, child.runId));
@@ -100,7 +101,7 @@ async function harnessRun(kind: 'cold' | 'warm', cacheDir: string, n: number): P
     log: child.log,
     loadBefore,
     loadAfter,
-    timing: record ? harnessTiming(record, child.wallMs) : undefined,
+    timing: record ? harnessTiming(record, child.wallMs, spawnedAtMs) : undefined,
     envBuilds: kind === 'cold' ? setupMilestones(setupStderr).builds : undefined,
   };
 }

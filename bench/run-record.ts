@@ -33,6 +33,8 @@ export interface TestResult {
   title: string;
   status: StepStatus;
   durationMs: number;
+  /** When its last result started (ms since the epoch). */
+  startedAtMs?: number;
   /** What the test printed on stderr (the platform's progress lines, for setup). */
   stderr: string;
 }
@@ -52,7 +54,7 @@ interface JsonSuite {
   suites?: JsonSuite[];
   specs?: Array<{
     title: string;
-    tests: Array<{ projectName: string; results: Array<{ status: string; duration: number; stderr?: Array<{ text?: string }> }> }>;
+    tests: Array<{ projectName: string; results: Array<{ status: string; duration: number; startTime?: string; stderr?: Array<{ text?: string }> }> }>;
   }>;
 }
 
@@ -74,6 +76,7 @@ export function testsOf(report: { suites?: JsonSuite[] }): TestResult[] {
           title: spec.title,
           status: statusOf(last?.status),
           durationMs: Math.round(last?.duration ?? 0),
+          startedAtMs: last?.startTime ? Date.parse(last.startTime) : undefined,
           stderr: (last?.stderr ?? []).map((s) => s.text ?? '').join(''),
         });
       }
