@@ -1,7 +1,9 @@
 // `npm run report [-- <run-id>] [--open] [--port N]`: the Allure 3 report of a run (default: the
-// latest), generated offline by the `allure` package into e2e-output/<run-id>/allure-report and,
-// with --open, served on 127.0.0.1 until Ctrl-C.
+// latest), generated offline by the `allure` package into e2e-output/<run-id>/allure-report as one
+// self-contained index.html and, with --open, served on 127.0.0.1 until Ctrl-C.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -67,7 +69,26 @@ const generated = await execa('npx', ['allure', 'generate', resultsDir, '--confi
 if (generated.exitCode !== 0) fail(`allure generate failed (exit ${generated.exitCode}):\n${generated.all ?? ''}`);
 console.log(`Allure report of run ${runId}: ${path.join(reportDir, 'index.html')}`);
 
-if (parsed.values.open) {
-  const port = parsed.values.port ? ['--port', parsed.values.port] : [];
-  await execa('npx', ['allure', 'open', reportDir, ...port], { stdio: 'inherit', reject: false });
+if (parsed.values.open) await serve(reportDir, Number(parsed.values.port ?? 0));
+
+/**
+ * Serve the report on 127.0.0.1 only (`allure open` listens on every interface) until Ctrl-C. The
+ * report is one self-contained index.html, so a plain file server is all it needs.
+ */
+async function serve(dir: string, port: number): Promise<void> {
+  const types: Record<string, string> = { '.html': 'text/html', '.json': 'application/json', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
+  const server = http.createServer((req, res) => {
+    const wanted = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/\/$/, '/index.html');
+    const file = path.join(dir, path.normalize(wanted));
+    if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  console.log(`Serving it on http://127.0.0.1:${(server.address() as AddressInfo).port}/ (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  server.close();
 }
