@@ -47,14 +47,21 @@ hub_api=http://127.0.0.1:$proxy_port/hub/api
 tag=NBGRADER_E2E_STACK=floor-$$-$started
 base_path=/usr/local/bin:/usr/bin:/bin
 
-# What writeStackFiles (cluster/local/local-platform.ts) writes for jupyterhub_config.py.
+# What writeStackFiles (cluster/local/local-platform.ts) writes for jupyterhub_config.py: the
+# settings, and the run's secrets file (0600) they name. The secrets are in both, so that the config
+# of either shape (secrets inline, or read from secretsFile) finds them.
+(umask 077 && cat >"$work/secrets.json" <<EOF
+{ "userPassword": "$password", "adminPassword": "$admin_password", "ngshareApiToken": "$ngshare_token",
+  "harnessApiToken": "$api_token", "proxyAuthToken": "$proxy_token", "cookieSecret": "$cookie_secret" }
+EOF
+)
 cat >"$work/hub/settings.json" <<EOF
 {
   "proxyPort": $proxy_port, "proxyApiPort": $api_port, "hubPort": $hub_port,
   "hubDir": "$work/hub", "homeRoot": "$work/home", "userEnvBin": "$USER_ENV/bin",
   "serverStartTimeout": 90, "userPassword": "$password", "adminPassword": "$admin_password", "hubAdmins": ["instructor1"],
   "ngshareUrl": "http://127.0.0.1:$ngshare_port", "ngshareApiToken": "$ngshare_token",
-  "harnessApiToken": "$api_token",
+  "harnessApiToken": "$api_token", "secretsFile": "$work/secrets.json",
   "serverEnvironment": {
     "PATH": "$USER_ENV/bin:$base_path", "LANG": "C.UTF-8",
     "JUPYTER_CONFIG_PATH": "$work/etc/jupyter", "NBGRADER_E2E_STACK": "floor-$$-$started"
