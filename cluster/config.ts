@@ -55,6 +55,8 @@ export interface HarnessConfig {
    * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in ../shared/upstream/.
    */
   tutorialRepo: string;
+  /** Chromium for the browser checks (E2E_CHROMIUM); default: Playwright's own, else Debian's. */
+  chromium: string | undefined;
   /** The deployment as a troubleshooting case has it (E2E_VARIANT, comma-separated names). */
   variant: StackVariant;
   kube: {
@@ -106,6 +108,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       commandMs: seconds(env.E2E_COMMAND_TIMEOUT, 'E2E_COMMAND_TIMEOUT', 300) * 1000,
     },
     variant: parseVariant(env.E2E_VARIANT),
+    chromium: env.E2E_CHROMIUM || undefined,
     tutorialRepo: path.resolve(
       rootDir,
       env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream',

@@ -15,14 +15,11 @@ import { redact, registerSecrets } from '../cluster/redact.js';
 test.setTimeout(8 * 60_000);
 
 /**
- * Files of the state directory that must hold secrets for the stack to work: readable by their
- * owner only, never under the output directory, never printed.
- *   secrets.json       where each secret is made and read back from
- *   hub/settings.json  the local hub's settings, written by cluster/local/local-platform.ts with the
- *                      tokens and passwords jupyterhub_config.py hands to the hub (a copy that the
- *                      hub config could instead read from secrets.json; then this line goes)
+ * The one file of the state directory that holds secrets: where each is made and read back from
+ * (the local hub's config reads it too). Readable by its owner only, never under the output
+ * directory, never printed.
  */
-const runtimeInputs = ['secrets.json', path.join('hub', 'settings.json')];
+const runtimeInputs = ['secrets.json'];
 
 interface Leak {
   secret: string;

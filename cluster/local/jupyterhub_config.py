@@ -8,6 +8,8 @@ import json
 import os
 
 settings = json.load(open(os.environ["E2E_HUB_SETTINGS"]))
+# Tokens and passwords: from the run's secrets file, made once per run (mode 0600), never copied.
+secrets = json.load(open(settings["secretsFile"]))
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 
 # Loopback only: the public proxy port, the proxy's API and the hub itself.
@@ -25,8 +27,8 @@ c.JupyterHub.cleanup_servers = True
 
 # Users log in with one shared password (browser checks); the harness makes users via the API.
 c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = settings["userPassword"]
-c.SharedPasswordAuthenticator.admin_password = settings["adminPassword"]  # hub admins log in with this one
+c.SharedPasswordAuthenticator.user_password = secrets["userPassword"]
+c.SharedPasswordAuthenticator.admin_password = secrets["adminPassword"]  # hub admins log in with this one
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = set(settings["hubAdmins"])
 
@@ -47,12 +49,12 @@ c.Spawner.environment = settings["serverEnvironment"]
 c.JupyterHub.services = [
     {
         "name": "ngshare",
-        "api_token": settings["ngshareApiToken"],
+        "api_token": secrets["ngshareApiToken"],
         "url": settings["ngshareUrl"],
         "oauth_no_confirm": True,
     },
     # The harness's own access to the REST API.
-    {"name": "e2e-harness", "api_token": settings["harnessApiToken"]},
+    {"name": "e2e-harness", "api_token": secrets["harnessApiToken"]},
 ]
 c.JupyterHub.load_roles = [
     {

@@ -226,6 +226,7 @@ function writeStackFiles(run: RunContext, d: LocalDetails): void {
   }
   if (d.ngshareAsImageUser && !d.variant.ngshareStorageNotWritable) fixNgshareStoragePermissions(run.path('ngshare'));
   const ngshareUrl = `http://127.0.0.1:${d.ports.ngshare}`;
+  for (const name of ['userPassword', 'adminPassword', 'ngshareApiToken', 'harnessApiToken']) run.secret(name);
   const settings = {
     proxyPort: d.ports.proxy,
     proxyApiPort: d.ports.proxyApi,
@@ -236,12 +237,10 @@ function writeStackFiles(run: RunContext, d: LocalDetails): void {
     serverStartTimeout: Math.round(run.config.timeouts.serverStartMs / 1000),
     // The never-ready fault: a "server" that runs but never listens.
     serverCmd: run.config.fault === 'server-never-ready' ? ['sleep', '3600'] : undefined,
-    userPassword: run.secret('userPassword'),
-    adminPassword: run.secret('adminPassword'),
+    // Tokens and passwords stay in the run's secrets file (0600); the hub config reads them there.
+    secretsFile: run.path('secrets.json'),
     hubAdmins: [tutorial.instructor],
     ngshareUrl,
-    ngshareApiToken: run.secret('ngshareApiToken'),
-    harnessApiToken: run.secret('harnessApiToken'),
     // What a user pod's environment holds, beyond what the spawner sets (HOME, USER, JUPYTERHUB_*).
     serverEnvironment: {
       PATH: `${path.join(d.envs.user.dir, 'bin')}:${basePath}`,
