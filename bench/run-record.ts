@@ -35,6 +35,8 @@ export interface TestResult {
   durationMs: number;
   /** When its last result started (ms since the epoch). */
   startedAtMs?: number;
+  /** First line of its error, when it failed. */
+  error?: string;
   /** What the test printed on stderr (the platform's progress lines, for setup). */
   stderr: string;
 }
@@ -54,7 +56,10 @@ interface JsonSuite {
   suites?: JsonSuite[];
   specs?: Array<{
     title: string;
-    tests: Array<{ projectName: string; results: Array<{ status: string; duration: number; startTime?: string; stderr?: Array<{ text?: string }> }> }>;
+    tests: Array<{
+      projectName: string;
+      results: Array<{ status: string; duration: number; startTime?: string; error?: { message?: string }; stderr?: Array<{ text?: string }> }>;
+    }>;
   }>;
 }
 
@@ -77,6 +82,7 @@ export function testsOf(report: { suites?: JsonSuite[] }): TestResult[] {
           status: statusOf(last?.status),
           durationMs: Math.round(last?.duration ?? 0),
           startedAtMs: last?.startTime ? Date.parse(last.startTime) : undefined,
+          error: last?.error?.message?.split('\n')[0],
           stderr: (last?.stderr ?? []).map((s) => s.text ?? '').join(''),
         });
       }
@@ -93,7 +99,7 @@ export function testsOf(report: { suites?: JsonSuite[] }): TestResult[] {
  */
 export function stepsOf(tests: TestResult[], summary: RunSummary | undefined): TimedStep[] {
   const recorded = summary?.steps ?? [];
-  const asStep = (t: TestResult): TimedStep => ({ name: `[${t.project}] ${t.title}`, status: t.status, durationMs: t.durationMs });
+  const asStep = (t: TestResult): TimedStep => ({ name: `[${t.project}] ${t.title}`, status: t.status, durationMs: t.durationMs, error: t.error });
   const steps: TimedStep[] = [];
   for (const t of tests.filter((t) => t.project === 'setup')) steps.push(asStep(t));
   for (const t of tests.filter((t) => t.project !== 'setup' && t.project !== 'teardown')) {

@@ -87,7 +87,12 @@ test('percentile is the nearest rank', () => {
 test('a run\'s record: setup, the tutorial\'s steps, teardown, and a test that failed outside its steps', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soak-test-'));
   try {
-    const result = (status: string, duration: number) => ({ status, duration, stderr: [{ text: 'platform: ready\n' }] });
+    const result = (status: string, duration: number) => ({
+      status,
+      duration,
+      stderr: [{ text: 'platform: ready\n' }],
+      ...(status === 'passed' ? {} : { error: { message: 'Test timeout of 900000ms exceeded.\nmore' } }),
+    });
     const spec = (title: string, projectName: string, status: string, duration: number) => ({ title, tests: [{ projectName, results: [result(status, duration)] }] });
     fs.writeFileSync(
       path.join(dir, 'playwright-results.json'),
@@ -125,6 +130,7 @@ test('a run\'s record: setup, the tutorial\'s steps, teardown, and a test that f
       ['[teardown] tear down the platform', 'passed', 8000],
     ]);
     expect(record.tests[0].stderr).toBe('platform: ready\n');
+    expect(record.steps[2].error).toBe('Test timeout of 900000ms exceeded.');
     expect(record.commands).toEqual([{ step: 'Step 4', user: 'instructor1', cwd: '/h', command: 'nbgrader list', durationMs: 4000, failed: false }]);
     expect(readRunRecord(path.join(dir, 'absent'))).toBeUndefined();
   } finally {

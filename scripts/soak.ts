@@ -5,7 +5,7 @@
  * run's output is. Exits non-zero when any run failed.
  *
  * Writes e2e-output/soak-<stamp>/: run-NN.log (each run's console) and soak.json (everything below,
- * with the machine's load before and after each run).
+ * with the machine's load before and after each run). `--report <that dir>` prints it again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -155,18 +155,38 @@ export function formatSoakReport(report: SoakReport, relative: (p: string) => st
   return lines;
 }
 
+function printReport(runs: SoakRun[], details: string, relative: (p: string) => string): void {
+  console.log('');
+  for (const line of formatSoakReport(aggregateSoak(runs), relative)) console.log(line);
+  const loads = runs.flatMap((r) => [r.loadBefore, r.loadAfter]).filter((l): l is MachineLoad => l !== undefined);
+  if (loads.length) {
+    const load1 = loads.map((l) => l.load[0]);
+    const others = Math.max(...loads.map((l) => l.otherRuns.length));
+    console.log(`\nMachine: load (1 min) between runs: min ${Math.min(...load1).toFixed(2)}, p50 ${percentile(load1, 50)!.toFixed(2)}, max ${Math.max(...load1).toFixed(2)} on ${loads[0].cores} cores; up to ${others} other harness run(s) at once`);
+  }
+  console.log(`Details: ${relative(details)}`);
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   const split = args.indexOf('--');
   const { values } = parseArgs({
     args: split === -1 ? args : args.slice(0, split),
-    options: { runs: { type: 'string', default: '1' }, help: { type: 'boolean', short: 'h' } },
+    options: { runs: { type: 'string', default: '1' }, report: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help) {
-    console.log('Usage: npm run soak -- --runs N [-- <flags for npm run e2e>]');
+    console.log('Usage: npm run soak -- --runs N [-- <flags for npm run e2e>]\n       npm run soak -- --report e2e-output/soak-<stamp>   (print an earlier soak\'s report again)');
     return 0;
+  }
+  const relative = (p: string) => path.relative(process.cwd(), p) || '.';
+  if (values.report) {
+    // The runs as soak.json has them, each run's steps read again from its output directory.
+    const saved = JSON.parse(fs.readFileSync(path.join(values.report, 'soak.json'), 'utf8')) as { runs: SoakRun[] };
+    const runs = saved.runs.map((r) => ({ ...r, steps: readRunRecord(r.outputDir)?.steps ?? r.steps }));
+    printReport(runs, path.join(values.report, 'soak.json'), relative);
+    return aggregateSoak(runs).failed > 0 ? 1 : 0;
   }
   const count = Number(values.runs);
   if (!Number.isInteger(count) || count < 1) {
@@ -178,7 +198,6 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const soakDir = path.join(config.outputDir, `soak-${stamp}`);
   fs.mkdirSync(soakDir, { recursive: true });
-  const relative = (p: string) => path.relative(process.cwd(), p) || '.';
   console.log(`soak: ${count} runs of npm run e2e${e2eArgs.length ? ` -- ${e2eArgs.join(' ')}` : ''}; consoles in ${relative(soakDir)}`);
   console.log(`soak: before: ${describeLoad(machineLoad())}`);
 
@@ -200,15 +219,7 @@ async function main(): Promise<number> {
 
   const report = aggregateSoak(runs);
   fs.writeFileSync(path.join(soakDir, 'soak.json'), `${JSON.stringify({ report, runs }, null, 2)}\n`);
-  console.log('');
-  for (const line of formatSoakReport(report, relative)) console.log(line);
-  const loads = runs.flatMap((r) => [r.loadBefore, r.loadAfter]).filter((l): l is MachineLoad => l !== undefined);
-  if (loads.length) {
-    const load1 = loads.map((l) => l.load[0]);
-    const others = Math.max(...loads.map((l) => l.otherRuns.length));
-    console.log(`\nMachine: load (1 min) between runs: min ${Math.min(...load1).toFixed(2)}, p50 ${percentile(load1, 50)!.toFixed(2)}, max ${Math.max(...load1).toFixed(2)} on ${loads[0].cores} cores; up to ${others} other harness run(s) at once`);
-  }
-  console.log(`Details: ${relative(path.join(soakDir, 'soak.json'))}`);
+  printReport(runs, path.join(soakDir, 'soak.json'), relative);
   if (interrupts.count) {
     console.log(`soak: interrupted after ${runs.length} of ${count} runs`);
     return 130;
