@@ -22,6 +22,14 @@ export class PrerequisiteError extends HarnessError {
   }
 }
 
+/** A port chosen free was taken by another program before the service could bind it. */
+export class PortInUseError extends HarnessError {
+  constructor(component: string, port: number, details?: string) {
+    super(component, `port ${port} on 127.0.0.1 is already in use by another program`, details);
+    this.name = 'PortInUseError';
+  }
+}
+
 /** A bounded wait ran out. */
 export class WaitTimeoutError extends HarnessError {
   constructor(what: string, seconds: number, last: string) {

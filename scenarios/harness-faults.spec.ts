@@ -118,6 +118,15 @@ test('a port already taken: the proxy names the port', async () => {
   expect(run.seconds).toBeLessThan(90);
 });
 
+test('a port taken by another run between choosing and binding it: retried on new ports', async () => {
+  const dirs = { E2E_STATE_DIR: test.info().outputPath('state'), E2E_OUTPUT_DIR: test.info().outputPath('output') };
+  const result = await up({ ...dirs, E2E_FAULT: 'port-taken-once' });
+  await test.info().attach('up output', { body: result.output, contentType: 'text/plain' });
+  expect(result.exitCode, result.output).toBe(0);
+  expect(result.output).toMatch(/proxy: port \d+ on 127\.0\.0\.1 is already in use by another program: another program took it after it was chosen; new ports \(attempt 2 of 3\)/);
+  await down(dirs, result.runId!);
+});
+
 test('a run directory that cannot be written: a named error within seconds', async () => {
   const blocker = test.info().outputPath('not-a-directory');
   fs.mkdirSync(path.dirname(blocker), { recursive: true });

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { HarnessError, PrerequisiteError, UsageError } from '../errors.js';
+import { HarnessError, PortInUseError, PrerequisiteError, UsageError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { logger, formatDuration } from '../log.js';
 import { redact } from '../redact.js';
@@ -40,6 +40,8 @@ import { ensureEnvs, type EnvRole, type PythonEnv } from './python-envs.js';
 import {
   exitedProbe,
   isAlive,
+  logSince,
+  logSize,
   logTail,
   readEnviron,
   STACK_TAG,
@@ -67,9 +69,12 @@ export const localTimeouts = {
 /**
  * Faults of the stack itself, for the harness's own tests (E2E_FAULT without "@"):
  * `server-never-ready` gives users a server that never answers; `port-taken` has something else
- * listen on the proxy's port just before the proxy starts.
+ * listen on the proxy's port just before the proxy starts; `port-taken-once` does it only once.
  */
-export type StackFault = 'server-never-ready' | 'port-taken';
+export type StackFault = 'server-never-ready' | 'port-taken' | 'port-taken-once';
+
+/** `port-taken-once` takes the port on the first attempt only: a race lost to another run. */
+let portTakenOnce = false;
 
 type StackRole = 'hub' | 'ngshare' | 'user';
 
@@ -340,46 +345,58 @@ export class LocalDriver implements PlatformDriver {
     const envs = await buildEnvs(variant, run.config.cacheDir);
     log.info(`Python environments ready in ${formatDuration(Date.now() - started)}`);
 
-    const [proxy, proxyApi, hub, ngshare] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const d: LocalDetails = {
-      ports: { proxy, proxyApi, hub, ngshare },
-      envs,
-      variant,
-      ngshareAsImageUser: Boolean(variant.ngshareStorageNotWritable),
-      homeRoot: run.path('home'),
-      logsDir: run.path('logs'),
-      processes: {},
-    };
-    fs.mkdirSync(d.logsDir, { recursive: true });
-    writeStackFiles(run, d);
-    if (d.ngshareAsImageUser) await copyEnvForNgshareUser(d.envs.ngshare.dir, run.path('ngshare-env'));
+    // Ports are chosen free, but another program may take one before a service binds it (two
+    // runs at once): then everything started is stopped and the services retried on new ports.
+    const attempts = run.config.fault === 'port-taken' ? 1 : 3;
+    for (let attempt = 1; ; attempt++) {
+      const [proxy, proxyApi, hub, ngshare] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      const d: LocalDetails = {
+        ports: { proxy, proxyApi, hub, ngshare },
+        envs,
+        variant,
+        ngshareAsImageUser: Boolean(variant.ngshareStorageNotWritable),
+        homeRoot: run.path('home'),
+        logsDir: run.path('logs'),
+        processes: {},
+      };
+      fs.mkdirSync(d.logsDir, { recursive: true });
+      writeStackFiles(run, d);
+      if (d.ngshareAsImageUser) await copyEnvForNgshareUser(d.envs.ngshare.dir, run.path('ngshare-env'));
 
-    const state: StackState = {
-      platform: 'local',
-      runId: run.runId,
-      hubUrl: `http://127.0.0.1:${proxy}`,
-      hubApiUrl: `http://127.0.0.1:${proxy}/hub/api`,
-      ngshareUrl: `http://127.0.0.1:${ngshare}/services/ngshare`,
-      users: { instructor: tutorial.instructor, student: tutorial.student },
-      courseId: tutorial.courseId,
-      details: d as unknown as Record<string, unknown>,
-    };
-    // Saved before anything starts, so `down` can find it whatever happens next.
-    run.saveState(state);
+      const state: StackState = {
+        platform: 'local',
+        runId: run.runId,
+        hubUrl: `http://127.0.0.1:${proxy}`,
+        hubApiUrl: `http://127.0.0.1:${proxy}/hub/api`,
+        ngshareUrl: `http://127.0.0.1:${ngshare}/services/ngshare`,
+        users: { instructor: tutorial.instructor, student: tutorial.student },
+        courseId: tutorial.courseId,
+        details: d as unknown as Record<string, unknown>,
+      };
+      // Saved before anything starts, so `down` can find it whatever happens next.
+      run.saveState(state);
 
-    // Proxy and ngshare do not need the hub to start; the hub needs the proxy's API. With
-    // unwritable storage ngshare is meant to fail, as its pod crash-loops while the hub runs on.
-    const stack = new LocalStack(state, run);
-    const ngshareUp = stack.startService('ngshare').catch((err: unknown) => {
-      if (!variant.ngshareStorageNotWritable) throw err;
-      log.info(`ngshare failed to start, as this variant intends: ${(err as Error).message.split('\n')[0]}`);
-    });
-    await Promise.all([stack.startService('proxy'), ngshareUp]);
-    await stack.startService('hub');
-    log.info(`hub, proxy and ngshare up at ${state.hubUrl} in ${formatDuration(Date.now() - started)}`);
-    await stack.startUserServers();
-    log.info(`local stack ready in ${formatDuration(Date.now() - started)}`);
-    return state;
+      // Proxy and ngshare do not need the hub to start; the hub needs the proxy's API. With
+      // unwritable storage ngshare is meant to fail, as its pod crash-loops while the hub runs on.
+      const stack = new LocalStack(state, run);
+      try {
+        const ngshareUp = stack.startService('ngshare').catch((err: unknown) => {
+          if (!variant.ngshareStorageNotWritable || err instanceof PortInUseError) throw err;
+          log.info(`ngshare failed to start, as this variant intends: ${(err as Error).message.split('\n')[0]}`);
+        });
+        await Promise.all([stack.startService('proxy'), ngshareUp]);
+        await stack.startService('hub');
+      } catch (err) {
+        if (!(err instanceof PortInUseError) || attempt >= attempts) throw err;
+        log.warn(`${err.message.split('\n')[0]}: another program took it after it was chosen; new ports (attempt ${attempt + 1} of ${attempts})`);
+        await stopRunProcesses(run);
+        continue;
+      }
+      log.info(`hub, proxy and ngshare up at ${state.hubUrl} in ${formatDuration(Date.now() - started)}`);
+      await stack.startUserServers();
+      log.info(`local stack ready in ${formatDuration(Date.now() - started)}`);
+      return state;
+    }
   }
 
   async attach(state: StackState, run: RunContext): Promise<Stack> {
@@ -413,7 +430,10 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     const d = this.details;
     const spec = serviceSpec(service, this.run, d);
     const port = { proxy: d.ports.proxy, hub: d.ports.hub, ngshare: d.ports.ngshare }[service];
-    const squatter = service === 'proxy' && this.run.config.fault === 'port-taken' ? await occupy(port) : undefined;
+    const fault = this.run.config.fault;
+    const squat = service === 'proxy' && (fault === 'port-taken' || (fault === 'port-taken-once' && !portTakenOnce));
+    if (squat) portTakenOnce = true;
+    const squatter = squat ? await occupy(port) : undefined;
     try {
       await this.startAndAwait(service, spec, port);
     } finally {
@@ -423,6 +443,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
 
   private async startAndAwait(service: StackService, spec: StartSpec, port: number): Promise<void> {
     const d = this.details;
+    const logStart = logSize(spec.logFile);
     const proc = startProcess(this.run, spec);
     d.processes[service] = proc;
     this.run.saveState(this.state);
@@ -430,8 +451,8 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     // Some services log a taken port and keep running (the proxy keeps its API up): fail at once.
     const failFast = () => {
       exited();
-      if (/EADDRINUSE|address already in use/i.test(logTail(proc.logFile, 50))) {
-        throw new HarnessError(service, `port ${port} on 127.0.0.1 is already in use by another program`, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
+      if (/EADDRINUSE|address already in use/i.test(logSince(proc.logFile, logStart))) {
+        throw new PortInUseError(service, port, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
       }
     };
     const ready = {

@@ -86,6 +86,27 @@ export function logTail(file: string, lines = 25): string {
   }
 }
 
+/** What a log file gained after byte `offset` (a restarted service appends to the same file). */
+export function logSince(file: string, offset: number): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.max(0, size - offset));
+      fs.readSync(fd, buffer, 0, buffer.length, offset);
+      return buffer.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+export function logSize(file: string): number {
+  return fs.existsSync(file) ? fs.statSync(file).size : 0;
+}
+
 /** A failFast probe for waits: throws, with the log tail, when the process has exited. */
 export function exitedProbe(proc: StartedProcess): () => void {
   return () => {
