@@ -3,6 +3,7 @@ import {
   commandListDifferences,
   floorTiming,
   formatComparison,
+  harnessOwnMs,
   harnessTiming,
   medianTiming,
   parseDuration,
@@ -64,6 +65,8 @@ test('a harness run as rows: the stack\'s parts, its steps, and what the harness
     [rowNames.total]: 65_000,
   });
   expect(timing.steps).toEqual(['Step 4', 'Step 5']);
+  // Environment check, setup and test beyond their parts, and the runner.
+  expect(harnessOwnMs(timing)).toBe(402 + 1800 + 1000 + 6000);
   expect(timing.commands).toEqual([{ user: 'instructor1', command: 'nbgrader list', durationMs: 4000 }]);
 });
 

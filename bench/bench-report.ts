@@ -183,6 +183,14 @@ export function formatComparison(columns: { cold?: Timing; warm?: Timing; floor?
   return lines;
 }
 
+/**
+ * What only the harness does (rows the floor has no counterpart for: checking the cached
+ * environments, setup and fixtures around the stack, npm/tsx/Playwright), in ms.
+ */
+export function harnessOwnMs(warm: Timing): number {
+  return [rowNames.envs, rowNames.setupExtra, rowNames.testExtra, rowNames.runner].reduce((a, name) => a + (warm.rows[name] ?? 0), 0);
+}
+
 /** The last line of the bench: "warm/floor = 1.23". */
 export function ratioLine(warm: Timing | undefined, floor: Timing | undefined): string {
   const w = warm?.rows[rowNames.total];

@@ -30,9 +30,11 @@ import {
   commandListDifferences,
   floorTiming,
   formatComparison,
+  harnessOwnMs,
   harnessTiming,
   medianTiming,
   ratioLine,
+  rowNames,
   setupMilestones,
   type Timing,
 } from './bench-report.js';
@@ -189,7 +191,8 @@ const cold = of('cold')[0];
 const warm = medianTiming(of('warm'));
 const floor = medianTiming(of('floor'));
 const lines: string[] = [''];
-lines.push(repeat > 1 ? `Per step (warm and floor: median of ${repeat} runs each, row by row):` : 'Per step:');
+const counted = (kind: Measured['kind']) => of(kind).length;
+lines.push(repeat > 1 ? `Per step (median row by row: warm of ${counted('warm')} run(s), floor of ${counted('floor')}):` : 'Per step:');
 lines.push(...formatComparison({ cold, warm, floor }));
 const builds = measured.find((m) => m.kind === 'cold')?.envBuilds ?? {};
 if (Object.keys(builds).length) {
@@ -198,6 +201,15 @@ if (Object.keys(builds).length) {
 if (warm && floor) {
   const differences = commandListDifferences(warm, floor);
   if (differences.length) lines.push('', 'WARNING: the floor did not run the same commands as the harness:', ...differences.map((d) => `  ${d}`));
+}
+if (warm && floor) {
+  const own = harnessOwnMs(warm);
+  lines.push(
+    '',
+    `The harness's own time (environment check, setup and fixtures, npm/tsx/Playwright): ${formatDuration(own)}, ` +
+      `${((100 * own) / floor.rows[rowNames.total]).toFixed(1)}% of the floor; the rest of warm − floor is the stack and the commands, ` +
+      'which the two run alike and which vary with the machine\'s load.',
+  );
 }
 const loads = measured.flatMap((m) => [m.loadBefore, m.loadAfter]);
 const load1 = loads.map((l) => l.load[0]);

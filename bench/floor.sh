@@ -100,16 +100,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Poll a readiness probe every 50 ms, for at most $2 seconds, while service $3 is alive. The loop
-# forks only the probe: the clock is $EPOCHREALTIME and the pause a read that times out on a pipe
-# nobody writes to, so the polling takes as little CPU from the starting services as it can.
+# Poll a readiness probe every $interval s (50 ms), for at most $2 seconds, while service $3 is
+# alive. The loop forks only the probe: the clock is $EPOCHREALTIME and the pause a read that times
+# out on a pipe nobody writes to, so the polling takes as little CPU from the starting services as
+# it can.
 exec {pause}<> <(:)
+interval=0.05
 wait_for() {
   local what=$1 deadline=$((${EPOCHREALTIME//[.,]/} + $2 * 1000000)) service=$3; shift 3
   until "$@" >/dev/null 2>&1; do
     kill -0 "${pid[$service]}" 2>/dev/null || { echo "floor: $service exited while waiting for $what:" >&2; tail -n 15 "$work/logs/$service.log" >&2; exit 1; }
     ((${EPOCHREALTIME//[.,]/} < deadline)) || { echo "floor: $what not ready after $2 s:" >&2; tail -n 15 "$work/logs/$service.log" >&2; exit 1; }
-    read -rt 0.05 -u "$pause" || true
+    read -rt "$interval" -u "$pause" || true
   done
 }
 api() { curl -sf -H "Authorization: token $api_token" "$@"; }
@@ -133,11 +135,13 @@ wait_for ngshare 60 ngshare curl -sf "http://127.0.0.1:$ngshare_port/healthz"
 wait_for hub 90 hub curl -sf "$hub_api/"
 step 'proxy, ngshare, hub'
 
+# Server readiness is asked of the hub itself, which is busy spawning: every 200 ms per user, not
+# 50 (at 50 ms the two polls cost the hub more than they save; the harness asks every 300 ms).
 server_ready() { [[ $(api "$hub_api/users/$1") =~ \"ready\":\ *true ]]; }
 spawn() {
   api -X POST "$hub_api/users/$1" >/dev/null || true # 409 for instructor1: the hub made its admins
   api -X POST "$hub_api/users/$1/server" >/dev/null
-  wait_for "$1's server" 90 hub server_ready "$1"
+  interval=0.2 wait_for "$1's server" 90 hub server_ready "$1"
 }
 spawn instructor1 & spawning_instructor=$!
 spawn student1 & spawning_student=$!
