@@ -127,9 +127,9 @@ const cases = ([
 const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 console.log(`first-signal: ${describeLoad(machineLoad())}`);
 console.log(`first-signal: consoles in ${scratch}`);
-for (const c of cases) {
+for (const [i, c] of cases.entries()) {
   const before = machineLoad();
-  const o = await measure(c, path.join(scratch, `${c.name}.log`));
+  const o = await measure(c, path.join(scratch, `${String(i + 1).padStart(2, '0')}-${c.name}.log`));
   console.log(
     `${c.name.padEnd(10)} ${c.what.padEnd(34)} first line ${s(o.firstLineMs).padStart(7)}, problem named ${s(o.firstSignalMs).padStart(7)}, ` +
       `exit ${o.exitCode} at ${s(o.exitMs).padStart(7)} (load ${before.load[0].toFixed(2)})`,
