@@ -11,7 +11,8 @@ import type { RunSummary } from '../cluster/transcripts.js';
 import { findRunProcesses } from '../cluster/local/processes.js';
 import { readConfig } from '../cluster/config.js';
 
-test.describe.configure({ mode: 'serial' });
+// Each test is its own harness run: one that fails must not skip the others (workers: 1 keeps them one at a time).
+test.describe.configure({ mode: 'default' });
 test.setTimeout(6 * 60_000);
 
 interface HarnessRun {
@@ -118,14 +119,20 @@ test('a port already taken: the proxy names the port', async () => {
   expect(run.seconds).toBeLessThan(90);
 });
 
-test('a port taken by another run between choosing and binding it: retried on new ports', async () => {
-  const dirs = { E2E_STATE_DIR: test.info().outputPath('state'), E2E_OUTPUT_DIR: test.info().outputPath('output') };
-  const result = await up({ ...dirs, E2E_FAULT: 'port-taken-once' });
-  await test.info().attach('up output', { body: result.output, contentType: 'text/plain' });
-  expect(result.exitCode, result.output).toBe(0);
-  expect(result.output).toMatch(/proxy: port \d+ on 127\.0\.0\.1 is already in use by another program: another program took it after it was chosen; new ports \(attempt 2 of 3\)/);
-  await down(dirs, result.runId!);
-});
+// Each service meets a taken port its own way: the proxy logs it and keeps its API up, the hub
+// and ngshare (tornado) exit. Whichever it is, the run starts again on new ports.
+for (const service of ['proxy', 'hub', 'ngshare'] as const) {
+  test(`a port taken by another run between choosing and binding it (${service}): retried on new ports`, async () => {
+    const dirs = { E2E_STATE_DIR: test.info().outputPath('state'), E2E_OUTPUT_DIR: test.info().outputPath('output') };
+    const result = await up({ ...dirs, E2E_FAULT: `port-taken-once:${service}` });
+    await test.info().attach('up output', { body: result.output, contentType: 'text/plain' });
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toMatch(
+      new RegExp(`${service}: port \\d+ on 127\\.0\\.0\\.1 is already in use by another program: another program took it after it was chosen; new ports \\(attempt 2 of 3\\)`),
+    );
+    await down(dirs, result.runId!);
+  });
+}
 
 test('a run directory that cannot be written: a named error within seconds', async () => {
   const blocker = test.info().outputPath('not-a-directory');

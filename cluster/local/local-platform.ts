@@ -68,12 +68,19 @@ export const localTimeouts = {
 
 /**
  * Faults of the stack itself, for the harness's own tests (E2E_FAULT without "@"):
- * `server-never-ready` gives users a server that never answers; `port-taken` has something else
- * listen on the proxy's port just before the proxy starts; `port-taken-once` does it only once.
+ * `server-never-ready` gives users a server that never answers; `port-taken[:service]` has
+ * something else listen on a service's port (the proxy's by default) just before it starts;
+ * `port-taken-once[:service]` does it on the first attempt only: a race lost to another run.
  */
-export type StackFault = 'server-never-ready' | 'port-taken' | 'port-taken-once';
+export const stackFaultPattern = /^(server-never-ready|port-taken(-once)?(:(proxy|hub|ngshare))?)$/;
 
-/** `port-taken-once` takes the port on the first attempt only: a race lost to another run. */
+/** The port-taken fault of E2E_FAULT, if any: which service's port, and whether only once. */
+export function portTakenFault(fault: string | undefined): { service: StackService; once: boolean } | undefined {
+  const m = /^port-taken(-once)?(?::(proxy|hub|ngshare))?$/.exec(fault ?? '');
+  return m ? { service: (m[2] as StackService | undefined) ?? 'proxy', once: Boolean(m[1]) } : undefined;
+}
+
+/** Set once the `port-taken-once` fault has taken its port. */
 let portTakenOnce = false;
 
 type StackRole = 'hub' | 'ngshare' | 'user';
@@ -296,15 +303,29 @@ async function httpOk(url: string, headers: Record<string, string> = {}): Promis
   return true;
 }
 
-/** Listen on `port` ourselves (the port-taken fault). */
-async function occupy(port: number): Promise<net.Server> {
+/**
+ * Listen on `port` ourselves (the port-taken fault). When another program got there first the
+ * port is taken all the same, which is what the fault wants; any other error is the harness's.
+ */
+async function occupy(port: number): Promise<net.Server | undefined> {
   const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return server;
+  try {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    return server;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return undefined;
+    throw new HarnessError('harness', `cannot listen on port ${port} to inject the port-taken fault: ${(err as Error).message}`);
+  }
 }
 
+/**
+ * A free port, tried at random below Linux's ephemeral range (32768 and up by default): a port
+ * the OS hands out for outgoing connections can be grabbed by one between choosing and binding.
+ * Random, so two runs at once rarely try the same ports; get-port falls back to any free port.
+ */
 async function freePort(): Promise<number> {
-  return getPort({ host: '127.0.0.1' });
+  const candidates = Array.from({ length: 32 }, () => 20000 + Math.floor(Math.random() * 12000));
+  return getPort({ host: '127.0.0.1', port: candidates });
 }
 
 export class LocalDriver implements PlatformDriver {
@@ -347,7 +368,8 @@ export class LocalDriver implements PlatformDriver {
 
     // Ports are chosen free, but another program may take one before a service binds it (two
     // runs at once): then everything started is stopped and the services retried on new ports.
-    const attempts = run.config.fault === 'port-taken' ? 1 : 3;
+    const taken = portTakenFault(run.config.fault);
+    const attempts = taken && !taken.once ? 1 : 3;
     for (let attempt = 1; ; attempt++) {
       const [proxy, proxyApi, hub, ngshare] = [await freePort(), await freePort(), await freePort(), await freePort()];
       const d: LocalDetails = {
@@ -384,7 +406,10 @@ export class LocalDriver implements PlatformDriver {
           if (!variant.ngshareStorageNotWritable || err instanceof PortInUseError) throw err;
           log.info(`ngshare failed to start, as this variant intends: ${(err as Error).message.split('\n')[0]}`);
         });
-        await Promise.all([stack.startService('proxy'), ngshareUp]);
+        // Both are settled before deciding, so no start of this attempt is still running in the next.
+        const settled = await Promise.allSettled([stack.startService('proxy'), ngshareUp]);
+        const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+        if (failures.length) throw failures.find((e) => e instanceof PortInUseError) ?? failures[0];
         await stack.startService('hub');
       } catch (err) {
         if (!(err instanceof PortInUseError) || attempt >= attempts) throw err;
@@ -430,8 +455,8 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     const d = this.details;
     const spec = serviceSpec(service, this.run, d);
     const port = { proxy: d.ports.proxy, hub: d.ports.hub, ngshare: d.ports.ngshare }[service];
-    const fault = this.run.config.fault;
-    const squat = service === 'proxy' && (fault === 'port-taken' || (fault === 'port-taken-once' && !portTakenOnce));
+    const taken = portTakenFault(this.run.config.fault);
+    const squat = taken?.service === service && !(taken.once && portTakenOnce);
     if (squat) portTakenOnce = true;
     const squatter = squat ? await occupy(port) : undefined;
     try {
@@ -449,11 +474,13 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     this.run.saveState(this.state);
     const exited = exitedProbe(proc);
     // Some services log a taken port and keep running (the proxy keeps its API up): fail at once.
+    // The log is read before the liveness check: a service that exits on a taken port must still
+    // be reported as a taken port, or the caller would not retry on new ports.
     const failFast = () => {
-      exited();
       if (/EADDRINUSE|address already in use/i.test(logSince(proc.logFile, logStart))) {
         throw new PortInUseError(service, port, `log ${proc.logFile}:\n${logTail(proc.logFile)}`);
       }
+      exited();
     };
     const ready = {
       // Its API, and its public port: any HTTP answer there (503 until the hub is up) will do.
