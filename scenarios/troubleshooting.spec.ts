@@ -13,7 +13,8 @@ import { HubClient } from '../cluster/hub-client.js';
 import { uploadFiles } from '../fixtures/files.js';
 import type { UserShell } from '../fixtures/index.js';
 
-test.describe.configure({ mode: 'serial' });
+// Each case brings up its own stack: one that fails must not skip the others.
+test.describe.configure({ mode: 'default' });
 test.setTimeout(8 * 60_000);
 
 /** The case's tags, and a skip (never a pass) where the platform cannot reproduce it. */

@@ -157,6 +157,8 @@ export default class ConsoleReporter implements Reporter {
         const category = r.errors.map((e) => categorize(e.message)).find(Boolean);
         this.print(`  ${mark[r.status]} ${formatDuration(r.duration).padStart(9)}  ${this.name(test)}${category ? `   [${category.name}]` : ''}`);
         for (const step of steps(r)) this.print(`      ${step.error ? '✘' : '✓'} ${formatDuration(step.duration).padStart(9)}  ${step.title}`);
+        // The cause again under its row: whoever reads only the end of a CI log still sees why.
+        for (const line of firstErrorLines(r, 4)) this.print(`      │ ${line}`);
       }
     }
     this.printFailedCommands();
@@ -179,4 +181,12 @@ export default class ConsoleReporter implements Reporter {
     this.print('\nFailed commands:');
     for (const c of failed) this.print(`  ✘ ${c.user}: ${c.command} — ${c.reason ?? 'failed'} (${c.transcript})`);
   }
+}
+
+/** The first non-empty lines of a failed test's first error, without colours. */
+function firstErrorLines(result: TestResult, max: number): string[] {
+  const error = result.errors[0];
+  if (!error || result.status === 'passed' || result.status === 'skipped') return [];
+  const text = (error.message ?? error.value ?? '').replace(ansi, '');
+  return text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, max);
 }
