@@ -134,6 +134,20 @@ for (const service of ['proxy', 'hub', 'ngshare'] as const) {
   });
 }
 
+test('npm run up that fails keeps nothing: a failed bring-up is not a stack to attach to', async () => {
+  const dirs = { E2E_STATE_DIR: test.info().outputPath('state'), E2E_OUTPUT_DIR: test.info().outputPath('output') };
+  const result = await up({ ...dirs, E2E_FAULT: 'port-taken:hub' });
+  await test.info().attach('up output', { body: result.output, contentType: 'text/plain' });
+  expect(result.exitCode, result.output).toBe(1);
+  expect(result.output).toMatch(/hub: port \d+ on 127\.0\.0\.1 is already in use by another program/);
+  const runId = /run (e2e-\d{8}-\d{6}-[0-9a-f]{4}): bringing up/.exec(result.output)?.[1];
+  expect(runId, result.output).toBeTruthy();
+  // ngshare and the proxy had started before the hub failed: both are gone, and nothing says "kept".
+  expect(findRunProcesses(runId!)).toEqual([]);
+  expect(fs.existsSync(path.join(dirs.E2E_STATE_DIR, 'runs', runId!, 'kept'))).toBe(false);
+  expect(fs.existsSync(path.join(dirs.E2E_OUTPUT_DIR, runId!, 'diagnostics', 'setup-failure'))).toBe(true);
+});
+
 test('a run directory that cannot be written: a named error within seconds', async () => {
   const blocker = test.info().outputPath('not-a-directory');
   fs.mkdirSync(path.dirname(blocker), { recursive: true });
