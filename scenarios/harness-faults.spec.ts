@@ -110,6 +110,9 @@ function expectSetupFailure(run: HarnessRun, message: RegExp) {
 test('a user server that never becomes ready: a named error at the server bound', async () => {
   const run = await runHarness({ E2E_FAULT: 'server-never-ready', E2E_SERVER_START_TIMEOUT: '15' });
   expectSetupFailure(run, /server: (instructor1|student1)'s server did not start[\s│]+wait: \1's server not ready after 15 s/);
+  // The server's own log, in the error and in the bundle: what it printed is the first clue.
+  expect(run.output).toMatch(/server-(instructor1|student1)\.log:[\s│]+fault server-never-ready: started, never listening/);
+  expect(fs.existsSync(path.join(run.outputDir, 'diagnostics', 'setup-failure', 'logs', 'server-instructor1.log'))).toBe(true);
   expect(run.seconds).toBeLessThan(120);
 });
 

@@ -6,6 +6,9 @@
 # nbgrader_config.py on its Jupyter config path. Users' servers are local processes instead of pods.
 import json
 import os
+import subprocess
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
 
 settings = json.load(open(os.environ["E2E_HUB_SETTINGS"]))
 # Tokens and passwords: from the run's secrets file, made once per run (mode 0600), never copied.
@@ -33,8 +36,18 @@ c.Authenticator.allow_all = True
 c.Authenticator.admin_users = set(settings["hubAdmins"])
 
 # User servers: local processes with their own home, running the user environment's Jupyter.
-c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
+class LoggedLocalProcessSpawner(SimpleLocalProcessSpawner):
+    """Each server's output goes to its own logs/server-<user>.log, as a pod has its own logs."""
+
+    async def start(self):
+        path = os.path.join(settings["logsDir"], f"server-{self.user.name}.log")
+        with open(path, "ab") as log:  # Popen dups it; the hub's copy is closed once started
+            self.popen_kwargs = {**self.popen_kwargs, "stdout": log, "stderr": subprocess.STDOUT}
+            return await super().start()
+
+
+c.JupyterHub.spawner_class = LoggedLocalProcessSpawner
+c.LoggedLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
 c.Spawner.cmd = [os.path.join(settings["userEnvBin"], "jupyterhub-singleuser")]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
 if settings.get("serverCmd"):  # the harness's own fault tests: a server that never answers

@@ -244,11 +244,12 @@ function writeStackFiles(run: RunContext, d: LocalDetails): void {
     proxyApiPort: d.ports.proxyApi,
     hubPort: d.ports.hub,
     hubDir: run.path('hub'),
+    logsDir: d.logsDir,
     homeRoot: d.homeRoot,
     userEnvBin: path.join(d.envs.user.dir, 'bin'),
     serverStartTimeout: Math.round(run.config.timeouts.serverStartMs / 1000),
-    // The never-ready fault: a "server" that runs but never listens.
-    serverCmd: run.config.fault === 'server-never-ready' ? ['sleep', '3600'] : undefined,
+    // The never-ready fault: a "server" that runs, says so in its log, and never listens.
+    serverCmd: run.config.fault === 'server-never-ready' ? ['bash', '-c', 'echo "fault server-never-ready: started, never listening"; exec sleep 3600'] : undefined,
     // Tokens and passwords stay in the run's secrets file (0600); the hub config reads them there.
     secretsFile: run.path('secrets.json'),
     hubAdmins: [tutorial.instructor],
@@ -510,7 +511,8 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
         this.run.record({ kind: 'hub-user', name: user });
         await this.client.startServer(user);
         await this.client.awaitServerReady(user, this.run.config.timeouts.serverStartMs, hubAlive).catch((err) => {
-          throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\nhub log:\n${logTail(path.join(d.logsDir, 'hub.log'))}`);
+          const logs = [`server-${user}.log`, 'hub.log'].map((name) => `${name}:\n${logTail(path.join(d.logsDir, name))}`);
+          throw new HarnessError('server', `${user}'s server did not start`, `${(err as Error).message}\n${logs.join('\n')}`);
         });
         log.info(`${user}'s server ready`);
       }),
