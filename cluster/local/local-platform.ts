@@ -72,7 +72,9 @@ export const localTimeouts = {
  * something else listen on a service's port (the proxy's by default) just before it starts;
  * `port-taken-once[:service]` does it on the first attempt only: a race lost to another run.
  */
-export const stackFaultPattern = /^(server-never-ready|port-taken(-once)?(:(proxy|hub|ngshare))?)$/;
+export function isStackFault(fault: string): boolean {
+  return fault === 'server-never-ready' || portTakenFault(fault) !== undefined;
+}
 
 /** The port-taken fault of E2E_FAULT, if any: which service's port, and whether only once. */
 export function portTakenFault(fault: string | undefined): { service: StackService; once: boolean } | undefined {
