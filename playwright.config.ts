@@ -16,7 +16,7 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 import { readConfig } from './cluster/config.js';
 import { newRunId } from './cluster/run.js';
-import { allure2Categories } from './scripts/failure-categories.js';
+import { allure2Categories } from './reporters/failure-categories.js';
 
 process.env.E2E_RUN_ID ||= newRunId();
 const config = readConfig();
@@ -33,17 +33,17 @@ export default defineConfig({
   outputDir: path.join(outputDir, 'test-results'),
   reporter: [
     // Progress, failures with their category and evidence, and the final table of steps.
-    ['./scripts/console-reporter.ts', { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
+    ['./reporters/console-reporter.ts', { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
     ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
     ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
     // `npm run report` makes the Allure 3 report of these; categories.json is for Allure 2 readers.
     ['allure-playwright', { resultsDir: path.join(outputDir, 'allure-results'), detail: false, suiteTitle: true, categories: allure2Categories() }],
-    ['./scripts/allure-environment.ts', { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
+    ['./reporters/allure-environment.ts', { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
   ],
   use: { trace: 'retain-on-failure' },
   projects: [
-    { name: 'unit', testDir: '.', testMatch: /(cluster|fixtures|scripts)\/.*\.test\.ts$/ },
+    { name: 'unit', testDir: '.', testMatch: /(cluster|fixtures|scripts|golden|reporters|bench)\/.*\.test\.ts$/ },
     { name: 'setup', testDir: 'scenarios', testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
     { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
     { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { STACK_TAG } from '../cluster/local/processes.js';
+import { STACK_TAG } from '../cluster/processes.js';
 
 export interface MachineLoad {
   at: string;

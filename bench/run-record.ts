@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RunSummary } from '../cluster/transcripts.js';
+import type { RunSummary } from '../reporters/transcripts.js';
 
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
-import type { RunSummary } from '../cluster/transcripts.js';
-import { findRunProcesses } from '../cluster/local/processes.js';
+import type { RunSummary } from '../reporters/transcripts.js';
+import { findRunProcesses } from '../cluster/processes.js';
 import { readConfig } from '../cluster/config.js';
 
 // Each test is its own harness run: one that fails must not skip the others (workers: 1 keeps them one at a time).

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '../fixtures/index.js';
 import { cases, findCase } from './troubleshooting/catalogue.js';
-import { compareToGolden } from '../cluster/expected/index.js';
+import { compareToGolden } from '../golden/index.js';
 import { canRedeploy, type Stack } from '../cluster/platform.js';
 import { HubClient } from '../cluster/hub-client.js';
 import { uploadFiles } from '../fixtures/files.js';

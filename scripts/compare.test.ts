@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
 
 const compare = (...args: string[]) => execa('npx', ['tsx', 'scripts/compare.ts', ...args], { reject: false, all: true });
-const transcript = 'cluster/expected/testdata/local-run/step7-student-submit.txt';
+const transcript = 'golden/testdata/local-run/step7-student-submit.txt';
 
 test('compare: a matching transcript exits 0 and lists the lines the tutorial leaves out', async () => {
   const run = await compare('step7-student-submit', transcript);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, errorMessage } from '../cluster/errors.js';
-import { compareToGolden, inferHome, listGoldens, loadGolden, parseCapturedTranscript } from '../cluster/expected/index.js';
+import { compareToGolden, inferHome, listGoldens, loadGolden, parseCapturedTranscript } from '../golden/index.js';
 
 const usage = `Usage: npm run compare -- <golden-id> <transcript-file|-> [options]
        npm run compare -- --list

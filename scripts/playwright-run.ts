@@ -2,7 +2,7 @@
  * Runs Playwright for one harness run and makes sure nothing of it survives by accident: Ctrl-C,
  * SIGTERM or a crashed runner end with the run's stack removed (unless --keep), and the last line
  * printed is the plain `N passed, N failed, N skipped` that CI reads. The table of steps comes
- * before it, from the console reporter (scripts/console-reporter.ts).
+ * before it, from the console reporter (reporters/console-reporter.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { readConfig } from '../cluster/config.js';
 import { HarnessError } from '../cluster/errors.js';
 import { RunContext, newRunId } from '../cluster/run.js';
 import { tearDown } from '../cluster/lifecycle.js';
-import { findRunProcesses } from '../cluster/local/processes.js';
+import { findRunProcesses } from '../cluster/processes.js';
 import { describeKeptRun } from './cli.js';
 
 export interface PlaywrightRun {

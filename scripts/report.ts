@@ -8,8 +8,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
-import { writeAllureEnvironment } from './allure-environment.js';
-import { allure3Categories } from './failure-categories.js';
+import { writeAllureEnvironment } from '../reporters/allure-environment.js';
+import { allure3Categories } from '../reporters/failure-categories.js';
 
 const usage = `Usage: npm run report -- [<run-id>] [--open] [--port <n>]
 

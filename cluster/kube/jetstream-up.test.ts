@@ -15,7 +15,7 @@ import { RunContext } from '../run.js';
 import { kubeTimeouts } from './install.js';
 import { JetstreamDriver } from './jetstream-platform.js';
 import type { KubeDetails } from './kube-stack.js';
-import { fakeServer, kubeconfigFor, tempTree, type FakeServer } from './test-files.js';
+import { fakeServer, kubeconfigFor, tempTree, type FakeServer } from '../../fixtures/fakes.js';
 import { formatArgv } from './tools.js';
 
 /** Namespaces that can be created, read and deleted; three ready deployments; no pods; no events. */

@@ -14,7 +14,7 @@ import { readConfig } from '../config.js';
 import { RunContext } from '../run.js';
 import { canRedeploy, type Redeploy, type Stack } from '../platform.js';
 import { KindDriver } from './kind-platform.js';
-import { fakeServer, tempTree } from './test-files.js';
+import { fakeServer, tempTree } from '../../fixtures/fakes.js';
 import { formatArgv } from './tools.js';
 
 /** kind, helm and docker as small node scripts: argv to a log, answers from a state directory. */

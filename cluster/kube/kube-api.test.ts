@@ -9,7 +9,7 @@ import { test, expect } from '@playwright/test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { readConfig } from '../config.js';
 import { HarnessError, PrerequisiteError } from '../errors.js';
-import { fakeServer, kubeconfigFor } from './test-files.js';
+import { fakeServer, kubeconfigFor } from '../../fixtures/fakes.js';
 import { assertClusterAnswers, chooseKubeconfig, deploymentReady, Kube, loadKubeconfig, podProblem, provisioningProblem } from './kube-api.js';
 
 const kubeconfigFile = kubeconfigFor;

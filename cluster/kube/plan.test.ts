@@ -13,7 +13,7 @@ import { clearSecrets, registerSecret } from '../redact.js';
 import { KindDriver } from './kind-platform.js';
 import { JetstreamDriver } from './jetstream-platform.js';
 import { formatPlan, type PlanContext } from './plan.js';
-import { tempTree } from './test-files.js';
+import { tempTree } from '../../fixtures/fakes.js';
 
 const runId = 'e2e-20261126-112233-ab12';
 const root = '/e2e-root';

@@ -12,7 +12,7 @@ import { readConfig } from '../config.js';
 import { RunContext } from '../run.js';
 import { waitFor } from '../wait.js';
 import { startForwardDaemon, stopForwardDaemon } from './port-forward.js';
-import { tempTree } from './test-files.js';
+import { tempTree } from '../../fixtures/fakes.js';
 
 const alive = (pid: number) => {
   try {

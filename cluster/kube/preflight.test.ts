@@ -12,7 +12,7 @@ import { PrerequisiteError } from '../errors.js';
 import { RunContext } from '../run.js';
 import { JetstreamDriver } from './jetstream-platform.js';
 import { KindDriver } from './kind-platform.js';
-import { kubeconfigFor, tempTree } from './test-files.js';
+import { kubeconfigFor, tempTree } from '../../fixtures/fakes.js';
 
 function run(env: Record<string, string>): RunContext {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));

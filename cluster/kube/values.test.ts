@@ -12,7 +12,7 @@ import {
   userServerGuarantees,
   valuesYaml,
 } from './values.js';
-import { tempTree } from './test-files.js';
+import { tempTree } from '../../fixtures/fakes.js';
 
 const fill = { ngshareApiToken: 'tok-0123456789', courseId: 'course101', ngshareAdmin: 'instructor1', namespace: 'jhub' };
 

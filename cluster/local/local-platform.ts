@@ -50,7 +50,7 @@ import {
   stopRunProcesses,
   type StartSpec,
   type StartedProcess,
-} from './processes.js';
+} from '../processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = logger('platform');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { aggregateSoak, formatSoakReport, type SoakRun } from './soak.js';
-import { percentile, readRunRecord, type TimedStep } from '../bench/run-record.js';
+import { percentile, readRunRecord, type TimedStep } from './run-record.js';
 
 const setup = (ms: number, status: TimedStep['status'] = 'passed'): TimedStep => ({ name: '[setup] bring up the platform', status, durationMs: ms });
 const step = (n: number, ms: number, status: TimedStep['status'] = 'passed', error?: string): TimedStep => ({ name: `Step ${n}`, status, durationMs: ms, error });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult, TestStep } from '@playwright/test/reporter';
 import { formatDuration } from '../cluster/log.js';
 import { redact, registerSecrets } from '../cluster/redact.js';
-import type { RunSummary } from '../cluster/transcripts.js';
+import type { RunSummary } from './transcripts.js';
 import { categorize } from './failure-categories.js';
 
 export interface ConsoleReporterOptions {

@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CommandResult } from './platform.js';
-import { redact } from './redact.js';
+import type { CommandResult } from '../cluster/platform.js';
+import { redact } from '../cluster/redact.js';
 
 export type Verdict = 'pass' | 'fail' | 'recorded';
 

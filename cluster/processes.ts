@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../errors.js';
-import { redact } from '../redact.js';
-import type { RunContext } from '../run.js';
+import { HarnessError } from './errors.js';
+import { redact } from './redact.js';
+import type { RunContext } from './run.js';
 
 /** The environment variable that marks a process as part of a run's stack. */
 export const STACK_TAG = 'NBGRADER_E2E_STACK';

@@ -13,9 +13,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from '../cluster/config.js';
 import { formatDuration } from '../cluster/log.js';
-import { interrupts, runE2eChild } from '../bench/e2e-child.js';
-import { describeLoad, machineLoad, type MachineLoad } from '../bench/machine.js';
-import { isPassingRun, percentile, readRunRecord, type TimedStep } from '../bench/run-record.js';
+import { interrupts, runE2eChild } from './e2e-child.js';
+import { describeLoad, machineLoad, type MachineLoad } from './machine.js';
+import { isPassingRun, percentile, readRunRecord, type TimedStep } from './run-record.js';
 
 /** One run of the soak, as aggregated. */
 export interface SoakRun {

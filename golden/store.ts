@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../cluster/errors.js';
 import { parseGolden, type Golden } from './golden.js';
 
-export const defaultGoldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'expected-output');
+export const defaultGoldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'expected-output');
 
 export const goldenIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { compareToGolden } from '../cluster/expected/index.js';
+import { compareToGolden } from '../golden/index.js';
 import { allure2Categories, categorize } from './failure-categories.js';
 
 /** What the shell fixture's GoldenMismatchError reads like in a report: the summary, then the diff. */

@@ -12,8 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch, structuredPatch } from 'diff';
-import { HarnessError } from '../errors.js';
-import { TranscriptLog } from '../transcripts.js';
+import { HarnessError } from '../cluster/errors.js';
+import { TranscriptLog } from '../reporters/transcripts.js';
 import { driftForm } from './normalise.js';
 import { defaultGoldenDir } from './store.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { TranscriptLog } from './transcripts.js';
-import type { CommandResult } from './platform.js';
+import type { CommandResult } from '../cluster/platform.js';
 
 const result = (command: string, exitCode = 0): CommandResult => ({
   command, user: 'student1', cwd: '/home/jovyan', exitCode, stdout: '', stderr: 'x\n', output: 'x\n', durationMs: 12, timedOut: false,
