@@ -14,12 +14,16 @@
  */
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readConfig } from './cluster/config.js';
-import { newRunId } from './cluster/run.js';
+import { newRunId } from './cluster/run/index.js';
 import { allure2Categories } from './reporters/failure-categories.js';
 
 process.env.E2E_RUN_ID ||= newRunId();
 const config = readConfig();
+// Absolute, so a config that extends this one from elsewhere (scenarios/faults/) finds the same files.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const at = (...parts: string[]) => path.join(here, ...parts);
 const outputDir = path.join(config.outputDir, config.runId!);
 
 export default defineConfig({
@@ -33,32 +37,32 @@ export default defineConfig({
   outputDir: path.join(outputDir, 'test-results'),
   reporter: [
     // Progress, failures with their category and evidence, and the final table of steps.
-    ['./reporters/console-reporter.ts', { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
+    [at('reporters', 'console-reporter.ts'), { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
     ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
     ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
     // `npm run report` makes the Allure 3 report of these; categories.json is for Allure 2 readers.
     ['allure-playwright', { resultsDir: path.join(outputDir, 'allure-results'), detail: false, suiteTitle: true, categories: allure2Categories() }],
-    ['./reporters/allure-environment.ts', { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
+    [at('reporters', 'allure-environment.ts'), { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
   ],
   use: { trace: 'retain-on-failure' },
   projects: [
-    { name: 'unit', testDir: '.', testMatch: /(cluster|fixtures|scripts|golden|reporters|bench)\/.*\.test\.ts$/ },
-    { name: 'setup', testDir: 'scenarios', testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
-    { name: 'teardown', testDir: 'scenarios', testMatch: /platform\.teardown\.ts$/ },
-    { name: 'tutorial', testDir: 'scenarios', testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
-    { name: 'faults', testDir: 'scenarios', testMatch: /harness-faults\.spec\.ts$/ },
+    { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench)\/.*\.test\.ts$/ },
+    { name: 'setup', testDir: at('scenarios'), testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
+    { name: 'teardown', testDir: at('scenarios'), testMatch: /platform\.teardown\.ts$/ },
+    { name: 'tutorial', testDir: at('scenarios'), testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
+    { name: 'faults', testDir: at('scenarios'), testMatch: /faults\/harness-faults\.spec\.ts$/ },
     // Tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the shared stack.
     {
       name: 'browser',
-      testDir: 'scenarios',
+      testDir: at('scenarios'),
       testMatch: /browser\.spec\.ts$/,
       dependencies: ['setup'],
       use: { screenshot: 'only-on-failure', trace: 'retain-on-failure' },
     },
     // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
-    { name: 'redaction', testDir: 'scenarios', testMatch: /redaction\.spec\.ts$/ },
+    { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
     // Each troubleshooting case brings up a stack of its own: no shared stack needed.
-    { name: 'troubleshooting', testDir: 'scenarios', testMatch: /troubleshooting\.spec\.ts$/ },
+    { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\.spec\.ts$/ },
   ],
 });

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { newRunId } from '../cluster/run.js';
+import { newRunId } from '../cluster/run/index.js';
 
 export interface E2eChild {
   runId: string;

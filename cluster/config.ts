@@ -1,6 +1,7 @@
 /**
- * The one module that reads E2E_* environment variables. `scripts/e2e.mjs` turns command-line flags
- * into these, so `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test` mean the same.
+ * The one module that reads E2E_* environment variables of the product. The scripts turn
+ * command-line flags into these, so `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test`
+ * mean the same.
  */
 import path from 'node:path';
 import os from 'node:os';
@@ -43,11 +44,8 @@ export interface HarnessConfig {
   updateExpected: boolean;
   /** Fail the run when the drift baseline differs, not only report it. */
   strictDrift: boolean;
-  /**
-   * Fault to inject, for testing the harness itself: `<fault>@<pattern>` applies the fault just
-   * before the first command whose "<user>: <command>" contains the pattern (fixtures/faults.ts).
-   */
-  fault: string | undefined;
+  /** The hub's public port on 127.0.0.1 (local platform); default: a free one. */
+  hubPort: number | undefined;
   /** Bounds (ms) that a person or a test may shorten: a user server's start, one command. */
   timeouts: { serverStartMs: number; commandMs: number };
   /**
@@ -83,6 +81,13 @@ function seconds(value: string | undefined, name: string, fallback: number): num
   return n;
 }
 
+function port(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${name}=${value} is not a port number (1-65535)`);
+  return n;
+}
+
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
@@ -102,7 +107,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     cacheDir: path.resolve(env.E2E_CACHE_DIR ?? path.join(cacheHome, 'nbgrader-ngshare-e2e')),
     updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
     strictDrift: truthy(env.E2E_STRICT_DRIFT),
-    fault: env.E2E_FAULT || undefined,
+    hubPort: port(env.E2E_HUB_PORT, 'E2E_HUB_PORT'),
     timeouts: {
       serverStartMs: seconds(env.E2E_SERVER_START_TIMEOUT, 'E2E_SERVER_START_TIMEOUT', 90) * 1000,
       commandMs: seconds(env.E2E_COMMAND_TIMEOUT, 'E2E_COMMAND_TIMEOUT', 300) * 1000,

@@ -3,6 +3,7 @@
  * Authenticates with `Authorization: token …`; errors never contain the token.
  */
 import { HarnessError } from './errors.js';
+import { registerSecret } from './redact.js';
 import { waitFor } from './wait.js';
 
 export interface HubServer {
@@ -19,12 +20,6 @@ export interface HubUser {
   name: string;
   admin: boolean;
   servers?: Record<string, HubServer>;
-}
-
-export interface HubService {
-  name: string;
-  url?: string;
-  prefix?: string;
 }
 
 export class HubClient {
@@ -124,16 +119,17 @@ export class HubClient {
     );
   }
 
-  /** A new API token for `name` (for a browser login or an exec that needs one). */
-  async createToken(name: string, note: string, expiresIn = 3600): Promise<string> {
-    const res = await this.call<{ token: string }>('POST', `/users/${encodeURIComponent(name)}/tokens`, [200, 201], {
+  /** A new API token of `name` (to act as that user), with its id (to delete it). Expires on its own. */
+  async createToken(name: string, note: string, expiresIn = 3600): Promise<{ token: string; id: string }> {
+    const minted = await this.call<{ token: string; id: string }>('POST', `/users/${encodeURIComponent(name)}/tokens`, [200, 201], {
       note,
       expires_in: expiresIn,
     });
-    return res.token;
+    registerSecret(minted.token);
+    return minted;
   }
 
-  async services(): Promise<Record<string, HubService>> {
-    return this.call('GET', '/services', [200]);
+  async deleteToken(name: string, id: string): Promise<void> {
+    await this.call('DELETE', `/users/${encodeURIComponent(name)}/tokens/${encodeURIComponent(id)}`, [204, 404]);
   }
 }

@@ -4,71 +4,70 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readConfig, type HarnessConfig } from './config.js';
 import { createDriver } from './platforms.js';
-import { RunContext } from './run.js';
+import { findRunIn, type Run } from './run/index.js';
 import { logger, formatDuration } from './log.js';
-import type { Stack, StackState, StackVariant } from './platform.js';
+import type { PlatformDriver, Stack, StackState, StackVariant } from './platform.js';
 import { errorMessage } from './errors.js';
 
 const log = logger('platform');
 
-export async function bringUp(
-  config: HarnessConfig = readConfig(),
-  runId?: string,
-  variant: StackVariant = {},
-): Promise<{ run: RunContext; state: StackState }> {
-  const run = RunContext.open(config, runId);
-  const driver = await createDriver(config.platform);
+/**
+ * Preflight, then `up`; the state is saved the moment `up` returns. A bring-up that fails
+ * explains itself (diagnostics), then goes away unless the run is kept. `driver` defaults to the
+ * configured platform's.
+ */
+export async function bringUp(run: Run, variant: StackVariant = {}, driver?: PlatformDriver): Promise<StackState> {
+  const platform = driver ?? (await createDriver(run.config.platform));
   const started = Date.now();
-  log.info(`run ${run.runId}: bringing up the ${config.platform} platform`);
-  await driver.preflight(run);
+  log.info(`run ${run.id}: bringing up the ${platform.name} platform`);
+  await platform.preflight(run);
   try {
-    const state = await driver.up(run, variant);
-    run.saveState(state);
-    log.info(`run ${run.runId}: ${config.platform} platform up in ${formatDuration(Date.now() - started)}`);
-    return { run, state };
+    const state = await platform.up(run, variant);
+    run.stack.save(state);
+    log.info(`run ${run.id}: ${platform.name} platform up in ${formatDuration(Date.now() - started)}`);
+    return state;
   } catch (err) {
-    // A half-built stack explains itself, then goes away (unless the user asked to keep it).
     await exportDiagnostics(run, 'setup-failure').catch(() => undefined);
-    if (!config.keep) await driver.down(run).catch((e) => log.warn(`cleanup after failed setup: ${errorMessage(e)}`));
+    if (!run.config.keep) await platform.down(run).catch((e) => log.warn(`cleanup after failed setup: ${errorMessage(e)}`));
     throw err;
   }
 }
 
-export async function attachStack(run: RunContext): Promise<Stack> {
-  const state = run.loadState();
+export async function attachStack(run: Run): Promise<Stack> {
+  const state = run.stack.load();
+  run.secrets.registerAll();
   const driver = await createDriver(state.platform);
   return driver.attach(state, run);
 }
 
-/** Write the diagnostics bundle of the run into e2e-output/<run>/diagnostics/<label>. */
-export async function exportDiagnostics(run: RunContext, label: string): Promise<string | undefined> {
-  if (!run.hasState()) return undefined;
-  const dir = path.join(run.outputDir, 'diagnostics', label);
+/** Writes the run's diagnostics bundle into e2e-output/<run>/diagnostics/<label>; undefined when there is no stack. */
+export async function exportDiagnostics(run: Run, label: string): Promise<string | undefined> {
+  if (!run.stack.exists()) return undefined;
+  const dir = path.join(run.dirs.outputDir, 'diagnostics', label);
   fs.mkdirSync(dir, { recursive: true });
   const stack = await attachStack(run);
   await stack.collectDiagnostics(dir);
   return dir;
 }
 
-export async function tearDown(run: RunContext): Promise<void> {
-  // Stacks that scenarios of this run brought up for themselves go first.
-  for (const r of run.resources()) {
+/** Removes everything the run created, newest first; stacks its scenarios brought up go first. */
+export async function tearDown(run: Run): Promise<void> {
+  for (const r of run.ledger.list()) {
     if (r.kind !== 'run') continue;
-    const sub = RunContext.existing({ ...run.config, stateDir: r.stateDir }, r.runId);
+    const sub = findRunIn(run.config, r.stateDir, r.runId);
     if (sub) await tearDown(sub).catch((e) => log.warn(`removing ${r.runId}: ${errorMessage(e)}`));
   }
-  run.forget((r) => r.kind === 'run');
-  if (!run.hasState() && run.resources().length === 0) {
+  run.ledger.forget((r) => r.kind === 'run');
+  if (!run.stack.exists() && run.ledger.isEmpty()) {
     // Nothing of a stack was made (a run of scenarios with stacks of their own): nothing more to do.
-    run.markKept(false);
+    run.stack.markKept(false);
     return;
   }
-  const platform = run.hasState() ? run.loadState().platform : run.config.platform;
+  const platform = run.stack.exists() ? run.stack.load().platform : run.config.platform;
   const driver = await createDriver(platform);
   const started = Date.now();
   await driver.down(run);
-  run.markKept(false);
-  log.info(`run ${run.runId}: ${platform} platform down in ${formatDuration(Date.now() - started)}`);
+  run.stack.markKept(false);
+  log.info(`run ${run.id}: ${platform} platform down in ${formatDuration(Date.now() - started)}`);
 }

@@ -3,16 +3,28 @@
  * it; a new platform is a new implementation of `PlatformDriver` registered in `platforms.ts`.
  *
  * A driver's life has two halves, because Playwright runs them in different processes:
- *  - `up` (in the setup project) creates the stack and returns a JSON `StackState`, which the
- *    harness writes to the run directory as soon as it exists;
+ *  - `up` (in the setup project) creates the stack and returns its `StackState`, which the harness
+ *    writes to the run directory as soon as it exists;
  *  - `attach` (in every worker, and in `npm run down`) turns that state back into a live `Stack`.
+ *
+ * What only some platforms can do is an optional ability, a small interface of its own, checked
+ * with its `canX` guard where it is used: ServiceControl, HealthReport and Redeploy on a stack,
+ * Planner and Reaper on a driver.
  */
-import type { RunContext } from './run.js';
+import type { HarnessConfig } from './config.js';
+import type { StackPlan } from './plan.js';
+import type { Run } from './run/index.js';
 
 export type PlatformName = 'local' | 'kind' | 'jetstream';
 
-/** Serialisable facts about a running stack. Secrets live in the run's secrets file, not here. */
-export interface StackState {
+/** Hub user names of a stack's instructor (an ngshare admin, as the tutorial's is) and first student. */
+export interface StackUsers {
+  instructor: string;
+  student: string;
+}
+
+/** What every platform's stack says about itself; serialisable, and never a secret. */
+export interface StackInfo {
   platform: PlatformName;
   runId: string;
   /** Public URL of the hub, as a browser reaches it (through the proxy). */
@@ -21,17 +33,26 @@ export interface StackState {
   hubApiUrl: string;
   /** ngshare's base URL as user servers reach it (what nbgrader_config.py names). */
   ngshareUrl: string;
-  /** Hub user names of the run's instructor and student (run-unique on a shared cluster). */
-  users: { instructor: string; student: string };
+  /** The users `up` made (run-unique on a shared cluster). */
+  users: StackUsers;
+  /** The course of the stack's first classroom (course101, or run-unique on a shared cluster). */
   courseId: string;
-  /** Driver-specific details (ports and pids locally; namespace and release on Kubernetes). */
-  details: Record<string, unknown>;
+  /**
+   * Whether the deployment's own nbgrader_config.py names `courseId` (it does when the run deployed
+   * it; an existing release's names its own course, so the run's users get theirs in ~/.jupyter).
+   */
+  deploymentNamesCourse: boolean;
+}
+
+/** A stack's info plus what only its driver reads (ports and pids locally; namespace and release on Kubernetes). */
+export interface StackState<Details = unknown> extends StackInfo {
+  details: Details;
 }
 
 export interface ExecOptions {
   /** Working directory: relative to the user's home, or absolute. Default: the home. */
   cwd?: string;
-  /** Bound for the command; it is killed and reported as timed out past this. Default 5 min. */
+  /** Bound for the command; it is killed and reported as timed out past this. Default: the run's command bound. */
   timeoutMs?: number;
   /** Variables to drop from the server's environment (troubleshooting: "outside a user server"). */
   unsetEnv?: string[];
@@ -51,10 +72,15 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
+export interface AddUsersOptions {
+  /** Start each user's server and wait until it is ready (default true). */
+  servers?: boolean;
+}
+
 /** A live stack, attached from its state. */
 export interface Stack {
-  readonly state: StackState;
-  /** Admin access to the hub's REST API (the harness's own service token). */
+  readonly state: StackInfo;
+  /** Admin access to the hub's REST API (the harness's own service token, or the operator's). */
   readonly hubToken: string;
   /**
    * Run a shell command inside `user`'s running server, with that server's own environment and
@@ -63,6 +89,12 @@ export interface Stack {
   exec(user: string, command: string, options?: ExecOptions): Promise<CommandResult>;
   /** The user's home inside their server (/home/jovyan in a pod). */
   homeOf(user: string): Promise<string>;
+  /**
+   * Hub users of the run's own: created through the Hub API, recorded for teardown, and (unless
+   * told otherwise) their servers started and awaited with this platform's early-failure checks.
+   * Users that exist already are left as they are; their servers are started if need be.
+   */
+  addUsers(users: string[], options?: AddUsersOptions): Promise<void>;
   /** Copy logs, events and config (secrets masked) into `dir`; returns the files written. */
   collectDiagnostics(dir: string): Promise<string[]>;
   /** What is really running: component → version. */
@@ -90,39 +122,39 @@ export interface StackVariant {
   singleuserEgressBlocked?: boolean;
 }
 
-export interface PlatformDriver {
+export interface PlatformDriver<Details = unknown> {
   readonly name: PlatformName;
   /** Find every prerequisite and fail fast, naming what is missing, before anything is created. */
-  preflight(run: RunContext): Promise<PreflightCheck[]>;
+  preflight(run: Run): Promise<PreflightCheck[]>;
   /**
-   * Bring the stack up. Must record what it creates in the run (run.record) as it goes. A variant
-   * the platform cannot produce is a UsageError.
+   * Bring the stack up. Records what it creates in the run's ledger as it goes. A variant the
+   * platform cannot produce is a UsageError.
    */
-  up(run: RunContext, variant?: StackVariant): Promise<StackState>;
-  attach(state: StackState, run: RunContext): Promise<Stack>;
+  up(run: Run, variant: StackVariant): Promise<StackState<Details>>;
+  attach(state: StackState<Details>, run: Run): Promise<Stack>;
   /** Remove what the run created (and only that). Safe to call twice, and after a half-done `up`. */
-  down(run: RunContext): Promise<void>;
+  down(run: Run): Promise<void>;
 }
 
-/**
- * Optional ability: stop and start a component of the stack, for fault injection and the
- * troubleshooting reproductions. Checked with `canControlServices` where it is used.
- */
+// --- optional abilities of a stack ----------------------------------------------------------------
+
+export type StackService = 'hub' | 'proxy' | 'ngshare';
+
+/** Stop and start a component of the stack (the troubleshooting fixes; the harness's own fault tests). */
 export interface ServiceControl {
   stopService(name: StackService): Promise<void>;
   startService(name: StackService): Promise<void>;
   /** Freeze it without stopping it: it holds connections and answers nothing (a hung process). Local only. */
   pauseService?(name: StackService): Promise<void>;
 }
-export type StackService = 'hub' | 'proxy' | 'ngshare';
 
 export function canControlServices(stack: Stack): stack is Stack & ServiceControl {
   return typeof (stack as Partial<ServiceControl>).stopService === 'function';
 }
 
 /**
- * Optional ability: deploy again with another variant, the way a person applies a documented fix
- * (edit the values, `helm upgrade`, restart what needs it), and read a service's log.
+ * Deploy again with another variant, the way a person applies a documented fix (edit the values,
+ * `helm upgrade`, restart what needs it), and read a service's log.
  */
 export interface Redeploy {
   redeploy(variant: StackVariant): Promise<void>;
@@ -134,19 +166,45 @@ export function canRedeploy(stack: Stack): stack is Stack & Redeploy {
   return typeof (stack as Partial<Redeploy>).redeploy === 'function';
 }
 
-/**
- * Optional ability: say which parts of the stack are up. Used to name the culprit when a command
- * fails ("ngshare: not running"), checked with `canReportHealth` where it is used.
- */
 export interface ComponentHealth {
   component: string;
   ok: boolean;
   detail: string;
 }
+
+/** Say which parts of the stack are up, to name the culprit when a command fails ("ngshare: not running"). */
 export interface HealthReport {
   health(): Promise<ComponentHealth[]>;
 }
 
 export function canReportHealth(stack: Stack): stack is Stack & HealthReport {
   return typeof (stack as Partial<HealthReport>).health === 'function';
+}
+
+// --- optional abilities of a driver ---------------------------------------------------------------
+
+/** Say everything `up` would do without doing any of it (`--dry-run`); see plan.ts. */
+export interface Planner {
+  plan(run: Run, variant: StackVariant): Promise<StackPlan>;
+}
+
+export function canPlan(driver: PlatformDriver): driver is PlatformDriver & Planner {
+  return typeof (driver as Partial<Planner>).plan === 'function';
+}
+
+/** Something an earlier run left behind, found by its run id or label (`npm run reap`). */
+export interface Leftover {
+  /** What it is, for a person: "kind cluster e2e-…", "namespace … (context …)". */
+  description: string;
+  runId: string;
+  remove(): Promise<void>;
+}
+
+/** Find what runs of this platform left behind where no ledger knows of it (a crash, another machine). */
+export interface Reaper {
+  findLeftovers(config: HarnessConfig): Promise<{ leftovers: Leftover[]; notes: string[] }>;
+}
+
+export function canReap(driver: PlatformDriver): driver is PlatformDriver & Reaper {
+  return typeof (driver as Partial<Reaper>).findLeftovers === 'function';
 }

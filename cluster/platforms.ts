@@ -5,7 +5,7 @@
 import type { PlatformDriver, PlatformName } from './platform.js';
 
 const drivers: Record<PlatformName, () => Promise<PlatformDriver>> = {
-  local: async () => new (await import('./local/local-platform.js')).LocalDriver(),
+  local: async () => new (await import('./local/local-driver.js')).LocalDriver(),
   kind: async () => new (await import('./kube/kind-platform.js')).KindDriver(),
   jetstream: async () => new (await import('./kube/jetstream-platform.js')).JetstreamDriver(),
 };

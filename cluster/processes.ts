@@ -1,17 +1,18 @@
 /**
- * Long-running processes of the local stack (proxy, hub, ngshare). Each is started detached in a
- * process group of its own, so it outlives the Playwright worker that started it and can be
- * stopped as a group; each carries the run tag (STACK_TAG=<run id>) in its environment, and so does
- * everything it starts (user servers get it through the hub's spawner environment), so teardown
- * can find every process of a run by reading /proc even after a crash lost the ledger. The tag is
- * not E2E_RUN_ID, which the harness's own processes carry.
+ * Long-running processes a run starts (the local stack's proxy, hub and ngshare; a port-forward;
+ * a control plane). Each is started detached in a process group of its own, so it outlives the
+ * Playwright worker that started it and can be stopped as a group; each carries the run tag
+ * (STACK_TAG=<run id>) in its environment, and so does everything it starts (user servers get it
+ * through the hub's spawner environment), so teardown can find every process of a run by reading
+ * /proc even after a crash lost the ledger. The tag is not E2E_RUN_ID, which the harness's own
+ * processes carry.
  */
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './errors.js';
 import { redact } from './redact.js';
-import type { RunContext } from './run.js';
+import type { Ledger } from './run/index.js';
 
 /** The environment variable that marks a process as part of a run's stack. */
 export const STACK_TAG = 'NBGRADER_E2E_STACK';
@@ -31,18 +32,24 @@ export interface StartedProcess {
   logFile: string;
 }
 
+/** Whose process it is: the run it is tagged with, and the ledger it is recorded in. */
+export interface ProcessOwner {
+  runId: string;
+  ledger: Ledger;
+}
+
 /**
  * Start `spec` detached, its output going straight to its log file, and record it in the run's
  * ledger. Plain `spawn` rather than execa: a daemon must own real file descriptors, not pipes
  * through this process, so it keeps logging after the worker that started it has exited.
  */
-export function startProcess(run: RunContext, spec: StartSpec): StartedProcess {
+export function startProcess(owner: ProcessOwner, spec: StartSpec): StartedProcess {
   const out = fs.openSync(spec.logFile, 'a');
   let pid: number | undefined;
   try {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: { ...spec.env, [STACK_TAG]: run.runId },
+      env: { ...spec.env, [STACK_TAG]: owner.runId },
       detached: true,
       stdio: ['ignore', out, out],
     });
@@ -53,7 +60,7 @@ export function startProcess(run: RunContext, spec: StartSpec): StartedProcess {
     fs.closeSync(out);
   }
   if (pid === undefined) throw new HarnessError(spec.name, `could not start ${spec.command}`);
-  run.record({ kind: 'process', name: spec.name, pid, pgid: pid });
+  owner.ledger.record({ kind: 'process', name: spec.name, pid, pgid: pid });
   return { name: spec.name, pid, logFile: spec.logFile };
 }
 
@@ -175,11 +182,11 @@ export async function stopProcesses(pids: number[], options: { group: boolean; g
  * Stop everything the run started: first the recorded process groups (hub, proxy, ngshare), then
  * any process still tagged with the run id (user servers, commands left running).
  */
-export async function stopRunProcesses(run: RunContext, graceMs = 8_000): Promise<void> {
+export async function stopRunProcesses(owner: ProcessOwner, graceMs = 8_000): Promise<void> {
   // A recorded pid that now belongs to someone else (reused after a crash) is left alone.
-  const groups = run.resources().flatMap((r) => (r.kind === 'process' ? [r.pgid] : []));
-  await stopProcesses(groups.filter((pid) => isAlive(pid) && belongsToRun(pid, run.runId)), { group: true, graceMs });
-  const tagged = findRunProcesses(run.runId);
+  const groups = owner.ledger.list().flatMap((r) => (r.kind === 'process' ? [r.pgid] : []));
+  await stopProcesses(groups.filter((pid) => isAlive(pid) && belongsToRun(pid, owner.runId)), { group: true, graceMs });
+  const tagged = findRunProcesses(owner.runId);
   if (tagged.length) await stopProcesses(tagged, { group: false, graceMs: 3_000 });
-  run.forget((r) => r.kind === 'process');
+  owner.ledger.forget((r) => r.kind === 'process');
 }

@@ -13,6 +13,7 @@
  * runs of lines whose order is not fixed (Encoding:/Decoding:, SAWarning records) are sorted.
  * Secrets are redacted before output reaches this module.
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export interface NormaliseContext {
   /** The home directory of the user the command ran as. Default: /home/jovyan (a z2jh pod). */
@@ -23,14 +24,13 @@ export interface NormaliseContext {
 
 export const podHome = '/home/jovyan';
 
-const ansi = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 const timestamp = /\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?\b/g;
 const sitePackages = /(?<![\w/}])\/[^\s'":]*?(\/lib\/python\d+\.\d+\/site-packages)/g;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function stripAnsi(text: string): string {
-  return text.replace(ansi, '');
+  return stripVTControlCharacters(text);
 }
 
 /** The output as lines, normalised (see the module comment). Keeps blank lines. */

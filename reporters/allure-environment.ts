@@ -12,7 +12,7 @@ import type { Reporter } from '@playwright/test/reporter';
 import { readConfig } from '../cluster/config.js';
 import { errorMessage } from '../cluster/errors.js';
 import { attachStack } from '../cluster/lifecycle.js';
-import { RunContext } from '../cluster/run.js';
+import { findRun } from '../cluster/run/index.js';
 import { versions as pins } from '../cluster/versions.js';
 
 /** The newest versions.json of the run's diagnostics that holds versions (not an error). */
@@ -66,8 +66,8 @@ export function toProperties(entries: Record<string, string>): string {
 
 /** Ask the run's stack, if it has one, for its versions (bounded: a stack that is gone says so). */
 export async function askStackVersions(runId: string): Promise<{ versions?: Record<string, string>; error?: string }> {
-  const run = RunContext.existing(readConfig(), runId);
-  if (!run?.hasState()) return { error: 'the run has no stack' };
+  const run = findRun(readConfig(), runId);
+  if (!run?.stack.exists()) return { error: 'the run has no stack' };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('the stack did not answer within 30 s')), 30_000);

@@ -7,6 +7,7 @@
  *
  * scripts/playwright-run.ts prints the last line, `N passed, N failed, N skipped`, after this.
  */
+import { stripVTControlCharacters } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult, TestStep } from '@playwright/test/reporter';
@@ -24,7 +25,6 @@ export interface ConsoleReporterOptions {
 }
 
 const mark: Record<TestResult['status'], string> = { passed: '✓', failed: '✘', timedOut: '✘', skipped: '-', interrupted: '!' };
-const ansi = /\u001b\[[0-9;]*m/g;
 
 /** How deep a user step is: 0 for a tutorial step, 1 for a command inside it. */
 function stepDepth(step: TestStep): number {
@@ -116,7 +116,7 @@ export default class ConsoleReporter implements Reporter {
     const status = step.error ? '✘' : '✓';
     const pad = depth === 0 ? '  ' : '      ';
     this.print(`${pad}${status} ${step.title}  ${formatDuration(step.duration)}`);
-    if (step.error && depth === 1) this.print(`${pad}  ${(step.error.message ?? '').replace(ansi, '').split('\n')[0]}`);
+    if (step.error && depth === 1) this.print(`${pad}  ${stripVTControlCharacters(step.error.message ?? '').split('\n')[0]}`);
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -128,7 +128,7 @@ export default class ConsoleReporter implements Reporter {
     }
     if (result.status === 'passed' || result.status === 'skipped') return;
     for (const error of result.errors) {
-      const message = (error.message ?? error.value ?? '').replace(ansi, '');
+      const message = stripVTControlCharacters(error.message ?? error.value ?? '');
       const lines = message.split('\n');
       this.print(indent(lines.slice(0, 30).join('\n') + (lines.length > 30 ? `\n… (${lines.length - 30} more lines in the reports)` : ''), '    │ '));
       const category = categorize(message);
@@ -187,6 +187,6 @@ export default class ConsoleReporter implements Reporter {
 function firstErrorLines(result: TestResult, max: number): string[] {
   const error = result.errors[0];
   if (!error || result.status === 'passed' || result.status === 'skipped') return [];
-  const text = (error.message ?? error.value ?? '').replace(ansi, '');
+  const text = stripVTControlCharacters(error.message ?? error.value ?? '');
   return text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, max);
 }

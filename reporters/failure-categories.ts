@@ -11,6 +11,7 @@
  * categories.json in Java). They are searched in the message (Allure 3 and the console), or wrapped
  * in `[\s\S]*` for Allure 2, which matches the whole message.
  */
+import { stripVTControlCharacters } from 'node:util';
 
 export interface FailureCategory {
   id: string;
@@ -72,12 +73,10 @@ export const failureCategories: readonly FailureCategory[] = [
   },
 ];
 
-const ansi = /\u001b\[[0-9;]*m/g;
-
 /** The category of a failure message, or undefined when none fits. */
 export function categorize(message: string | undefined): FailureCategory | undefined {
   if (!message) return undefined;
-  const text = message.replace(ansi, '');
+  const text = stripVTControlCharacters(message);
   return failureCategories.find((c) => new RegExp(c.message).test(text));
 }
 

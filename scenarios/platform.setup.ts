@@ -6,14 +6,16 @@
 import { test as setup } from '@playwright/test';
 import { readConfig } from '../cluster/config.js';
 import { bringUp } from '../cluster/lifecycle.js';
-import { RunContext } from '../cluster/run.js';
+import { openRun } from '../cluster/run/index.js';
 
 setup.setTimeout(20 * 60_000);
 
 setup('bring up the platform', async () => {
-  const config = readConfig();
+  const run = openRun(readConfig());
   // Rerunning against a stack kept with --keep: attach, do not rebuild.
-  const kept = config.runId ? RunContext.existing(config, config.runId) : undefined;
-  if (kept?.hasState()) return;
-  await bringUp(config, config.runId, config.variant);
+  if (run.stack.exists()) {
+    setup.info().annotations.push({ type: 'reused', description: `the kept stack of run ${run.id}` });
+    return;
+  }
+  await bringUp(run, run.config.variant);
 });

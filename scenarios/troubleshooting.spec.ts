@@ -157,7 +157,7 @@ test('ngshare-admin-only: the ngshare page\'s admin actions answer 403 to a non-
   const hub = new HubClient(stack.state.hubApiUrl, stack.hubToken);
   const page = `${stack.state.hubUrl}/services/ngshare/`;
   const as = async (user: string, url: string) => {
-    const token = await hub.createToken(user, 'e2e: ngshare page check', 600);
+    const { token } = await hub.createToken(user, 'e2e: ngshare page check', 600);
     const res = await fetch(url, { headers: { Authorization: `token ${token}` } });
     return { status: res.status, body: await res.text() };
   };

@@ -15,10 +15,11 @@ const timestamp = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}/;
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(15 * 60_000);
 
-test('the tutorial flow runs from validation to autograde', async ({ instructor, student, tutorialStep, stack }) => {
+test('the tutorial flow runs from validation to autograde', async ({ instructor, student, tutorialStep, classroom }) => {
   const student1 = student.user;
-  // course101, or a run-unique name on a shared cluster (the goldens map it back).
-  const { courseId } = stack.state;
+  // course101 the first time on a stack; a course of this run's own on a kept or shared stack
+  // (course101-c2, …), as are its students (the goldens map the names back to the tutorial's).
+  const { courseId } = classroom;
   const course = courseId; // quickstart's directory, named after the course
 
   await tutorialStep('Step 4: Validate in JupyterHub', async () => {

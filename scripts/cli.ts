@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../cluster/errors.js';
 import { parseVariant, platformNames, readConfig, variantNames } from '../cluster/config.js';
 import { createDriver } from '../cluster/platforms.js';
-import { canPlan, dryRunContext, formatPlan } from '../cluster/kube/plan.js';
-import type { RunContext } from '../cluster/run.js';
+import { canPlan } from '../cluster/platform.js';
+import { formatPlan } from '../cluster/plan.js';
+import { planningRun } from '../cluster/run/index.js';
+import type { Run } from '../cluster/run/index.js';
 import type { StackState } from '../cluster/platform.js';
 
 export const usage = `Usage: npm run e2e -- [options] [-- <playwright args>]
@@ -91,7 +93,7 @@ export function parseCli(argv: string[], settings: { allowKeep?: boolean } = {})
     const v = values[flag];
     if (v !== undefined && v !== false) env[name] = v === true ? '1' : String(v);
   }
-  const kubeOnly = ['kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image', 'dry-run'];
+  const kubeOnly = ['kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image'];
   const misplaced = kubeOnly.filter((f) => values[f] !== undefined && values[f] !== false);
   if (platform === 'local' && misplaced.length) {
     throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind or jetstream`);
@@ -105,14 +107,14 @@ export function parseCli(argv: string[], settings: { allowKeep?: boolean } = {})
 }
 
 /** What to print when a stack is left running on purpose. */
-export function describeKeptRun(run: RunContext, state: StackState): string {
+export function describeKeptRun(run: Run, state: StackState): string {
   return [
     '',
-    `The ${state.platform} stack of run ${run.runId} is still up (--keep).`,
-    `  Hub:              ${state.hubUrl}  (users ${state.users.instructor}, ${state.users.student}; password in ${run.path('secrets.json')}, key userPassword)`,
-    `  Run directory:    ${run.runDir}`,
-    `  Rerun scenarios:  E2E_RUN_ID=${run.runId} npx playwright test --project=tutorial --no-deps`,
-    `  Remove it:        npm run down -- ${run.runId}`,
+    `The ${state.platform} stack of run ${run.id} is still up (--keep).`,
+    `  Hub:              ${state.hubUrl}  (users ${state.users.instructor}, ${state.users.student}; password in ${run.dirs.path('secrets.json')}, key userPassword)`,
+    `  Run directory:    ${run.dirs.runDir}`,
+    `  Rerun scenarios:  E2E_RUN_ID=${run.id} npx playwright test --project=tutorial --no-deps`,
+    `  Remove it:        npm run down -- ${run.id}`,
     '',
   ].join('\n');
 }
@@ -126,5 +128,5 @@ export async function printPlan(env: Record<string, string>): Promise<void> {
   const config = readConfig();
   const driver = await createDriver(config.platform);
   if (!canPlan(driver)) throw new UsageError(`--dry-run is not available for --platform ${config.platform}`);
-  process.stdout.write(formatPlan(await driver.plan(dryRunContext(config)), config.rootDir));
+  process.stdout.write(formatPlan(await driver.plan(planningRun(config), config.variant), config.rootDir));
 }

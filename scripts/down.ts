@@ -1,15 +1,15 @@
 // Removes a run's stack: `npm run down [-- <run-id>]`; without an id, every kept run.
 import { readConfig } from '../cluster/config.js';
-import { RunContext } from '../cluster/run.js';
+import { findRun, listRuns } from '../cluster/run/index.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { HarnessError } from '../cluster/errors.js';
 
 const config = readConfig();
 const ids = process.argv.slice(2).filter((a) => a !== '--');
-const targets = ids.length ? ids : RunContext.list(config).filter((id) => RunContext.existing(config, id)?.isKept());
+const targets = ids.length ? ids : listRuns(config).filter((id) => findRun(config, id)?.stack.isKept());
 if (!targets.length) console.log('no kept runs to remove');
 for (const id of targets) {
-  const run = RunContext.existing(config, id);
+  const run = findRun(config, id);
   if (!run) {
     console.error(`down: no run ${id} under ${config.stateDir}/runs`);
     process.exitCode = 1;

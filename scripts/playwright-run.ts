@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
 import { HarnessError } from '../cluster/errors.js';
-import { RunContext, newRunId } from '../cluster/run.js';
+import { openRun, findRun, newRunId } from '../cluster/run/index.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/processes.js';
 import { describeKeptRun } from './cli.js';
@@ -34,7 +34,7 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
   process.stderr.write(`run ${runId} on ${config.platform}; output in ${path.join(config.outputDir, runId)}\n`);
   // The run's directories first: an unwritable place fails here, in a second, before Playwright starts.
   try {
-    RunContext.open(config, runId);
+    openRun(config, runId);
   } catch (err) {
     if (!(err instanceof HarnessError)) throw err;
     console.error(err.message);
@@ -60,13 +60,13 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
-  const run = RunContext.existing(config, runId);
+  const run = findRun(config, runId);
   if (run) {
     // The teardown project normally did this; after Ctrl-C or a crash it may not have.
-    const leftovers = run.resources().length > 0 || findRunProcesses(runId).length > 0;
-    if (config.keep && run.hasState()) {
-      run.markKept(true);
-      console.log(describeKeptRun(run, run.loadState()));
+    const leftovers = run.ledger.list().length > 0 || findRunProcesses(runId).length > 0;
+    if (config.keep && run.stack.exists()) {
+      run.stack.markKept(true);
+      console.log(describeKeptRun(run, run.stack.load()));
     } else if (leftovers) {
       process.stderr.write(`run ${runId}: removing what the run left behind\n`);
       await tearDown(run);

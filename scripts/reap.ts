@@ -16,7 +16,7 @@ import { $ } from 'zx';
 import { readConfig } from '../cluster/config.js';
 import { errorMessage } from '../cluster/errors.js';
 import { tearDown } from '../cluster/lifecycle.js';
-import { isRunId, RunContext } from '../cluster/run.js';
+import { findRun, listRuns, isRunId } from '../cluster/run/index.js';
 import { chooseKubeconfig, Kube, listRunNamespaces, loadKubeconfig } from '../cluster/kube/kube-api.js';
 import { kindArgv, runClusters } from '../cluster/kube/kind.js';
 
@@ -55,8 +55,8 @@ let failures = 0;
 /** Old enough, and not kept on purpose (as far as this machine knows). */
 function isStale(runId: string): boolean {
   if (Date.now() - startedAt(runId) < minAgeMs) return false;
-  const run = RunContext.existing(config, runId);
-  return values['include-kept'] || !run?.isKept();
+  const run = findRun(config, runId);
+  return values['include-kept'] || !run?.stack.isKept();
 }
 
 async function attempt(what: string, fn: () => Promise<unknown>): Promise<void> {
@@ -71,10 +71,10 @@ async function attempt(what: string, fn: () => Promise<unknown>): Promise<void> 
 }
 
 // 1. Runs of this machine, from their ledgers (tearDown knows every platform).
-for (const runId of RunContext.list(config).filter(isStale)) {
-  const run = RunContext.existing(config, runId);
-  if (!run || run.resources().length === 0) continue; // nothing recorded: nothing to remove
-  await attempt(`run ${runId} (${run.resources().length} recorded resource(s))`, () => tearDown(run));
+for (const runId of listRuns(config).filter(isStale)) {
+  const run = findRun(config, runId);
+  if (!run || run.ledger.list().length === 0) continue; // nothing recorded: nothing to remove
+  await attempt(`run ${runId} (${run.ledger.list().length} recorded resource(s))`, () => tearDown(run));
 }
 
 // 2. kind clusters named like a run, wherever they came from.

@@ -5,7 +5,7 @@ import { parseCli, describeKeptRun, printPlan } from './cli.js';
 import { bringUp, tearDown } from '../cluster/lifecycle.js';
 import { readConfig } from '../cluster/config.js';
 import { HarnessError, UsageError } from '../cluster/errors.js';
-import { RunContext, newRunId } from '../cluster/run.js';
+import { findRun, newRunId, openRun } from '../cluster/run/index.js';
 
 try {
   const { env } = parseCli(process.argv.slice(2), { allowKeep: false });
@@ -17,15 +17,16 @@ try {
     const runId = config.runId ?? newRunId();
     const onSignal = (signal: NodeJS.Signals) => {
       process.stderr.write(`\n${signal}: removing what run ${runId} started\n`);
-      const run = RunContext.existing(config, runId);
+      const run = findRun(config, runId);
       void (run ? tearDown(run) : Promise.resolve())
         .catch((err: unknown) => process.stderr.write(`${(err as Error).message}\n`))
         .finally(() => process.exit(130));
     };
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    const { run, state } = await bringUp(config, runId);
+    const run = openRun(config, runId);
+    const state = await bringUp(run, config.variant);
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    run.markKept(true);
+    run.stack.markKept(true);
     console.log(describeKeptRun(run, state));
   }
 } catch (err) {

@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { V1Status } from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
-import { shellQuote } from './tools.js';
+import { shellQuote } from '../shell.js';
 
 /**
  * The argv sent to the pod: `cd` to the working directory first (a missing directory fails the

@@ -9,13 +9,12 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { formatDuration, logger } from '../log.js';
-import type { RunContext } from '../run.js';
+import type { Run } from '../run/index.js';
 import { buildImage, hasImage, type BakedImage } from './docker.js';
 import { helm, upgradeInstallArgv, type HelmRelease } from './helm.js';
 import { kindArgv } from './kind.js';
 import { Kube, podProblem } from './kube-api.js';
 import { valuesFilePaths, renderLayers, type KubeLayout, type RenderedValues } from './layout.js';
-import type { PlanContext } from './plan.js';
 import { runTool } from './tools.js';
 import { waitFor } from '../wait.js';
 import { layerYaml } from './values.js';
@@ -30,7 +29,7 @@ export const kubeTimeouts = {
 };
 
 /** The values layers of the layout, with the file paths Helm gets set on its releases. */
-export function renderForHelm(layout: KubeLayout, ctx: PlanContext): RenderedValues {
+export function renderForHelm(layout: KubeLayout, ctx: Run): RenderedValues {
   const rendered = renderLayers(layout, ctx);
   const files = valuesFilePaths(layout, rendered);
   layout.releases.ngshare.valuesFiles = files.ngshare;
@@ -73,9 +72,9 @@ function helmTimeoutMs(release: HelmRelease): number {
   return ((m ? Number(m[1]) : 10) + 1) * 60_000;
 }
 
-export async function installRelease(run: RunContext, layout: KubeLayout, release: HelmRelease): Promise<void> {
-  if (!run.resources().some((r) => r.kind === 'helm-release' && r.name === release.name && r.namespace === release.namespace)) {
-    run.record({ kind: 'helm-release', name: release.name, namespace: release.namespace, context: layout.target.context });
+export async function installRelease(run: Run, layout: KubeLayout, release: HelmRelease): Promise<void> {
+  if (!run.ledger.list().some((r) => r.kind === 'helm-release' && r.name === release.name && r.namespace === release.namespace)) {
+    run.ledger.record({ kind: 'helm-release', name: release.name, namespace: release.namespace, context: layout.target.context });
   }
   await helm(upgradeInstallArgv(release, layout.target, layout.cacheDir), { timeoutMs: helmTimeoutMs(release), label: `upgrade --install ${release.name}` });
 }
@@ -98,10 +97,10 @@ export async function awaitStackRollout(kube: Kube, layout: KubeLayout): Promise
 }
 
 /** Creates the users if need be, starts their servers and waits until each is ready. */
-export async function startUserServers(run: RunContext, client: HubClient, kube: Kube, users: string[]): Promise<void> {
+export async function startUserServers(run: Run, client: HubClient, kube: Kube, users: string[]): Promise<void> {
   await Promise.all(
     users.map(async (user) => {
-      if (!run.resources().some((r) => r.kind === 'hub-user' && r.name === user)) run.record({ kind: 'hub-user', name: user });
+      if (!run.ledger.list().some((r) => r.kind === 'hub-user' && r.name === user)) run.ledger.record({ kind: 'hub-user', name: user });
       await client.ensureUser(user);
       await client.startServer(user);
       const failFast = async () => {

@@ -15,21 +15,24 @@ import type { AddressInfo } from 'node:net';
 import { HarnessError, errorMessage } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { HubClient } from '../hub-client.js';
-import type { PreflightCheck, StackState, StackVariant } from '../platform.js';
+import type { PreflightCheck, StackVariant } from '../platform.js';
+import type { KubeState } from './kube-details.js';
 import { registerSecret } from '../redact.js';
-import type { RunContext } from '../run.js';
+import type { Run } from '../run/index.js';
 import { uninstallArgv } from './helm.js';
 import { assertClusterAnswers, chooseKubeconfig, kubeconfigFor, loadKubeconfig } from './kube-api.js';
 import { detailsOf, KubeDriverBase, log, type Step } from './kube-driver.js';
-import { KubeStack, type KubeDetails } from './kube-stack.js';
+import { KubeStack } from './kube-stack.js';
+import type { KubeDetails } from './kube-details.js';
 import { buildLayout, ngshareUrls, type KubeLayout, type RenderedValues } from './layout.js';
-import type { PlanContext, PlanStep, StackPlan } from './plan.js';
+import type { PlanStep, StackPlan } from '../plan.js';
 import { proxyForward, serveForward, startForwardDaemon } from './port-forward.js';
-import { checkTools, requireChecks } from './tools.js';
+import { checkTools } from './tools.js';
+import { requireChecks } from '../preflight.js';
 
 /** Where the operator's hub admin token for --existing-release comes from (read in config.ts). */
 export const ADMIN_TOKEN_ENV = 'E2E_HUB_ADMIN_TOKEN';
-function operatorToken(run: RunContext): string | undefined {
+function operatorToken(run: Run): string | undefined {
   const token = run.config.kube.adminToken;
   registerSecret(token);
   return token;
@@ -44,7 +47,7 @@ export function ngshareAdmins(args: string[] | undefined): string[] {
 export class JetstreamDriver extends KubeDriverBase {
   readonly name = 'jetstream' as const;
 
-  protected layoutFor(ctx: PlanContext, variant?: StackVariant): KubeLayout {
+  protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
     let currentContext: string | undefined;
     try {
       currentContext = loadKubeconfig(chooseKubeconfig(ctx.config), undefined).target.context;
@@ -55,7 +58,7 @@ export class JetstreamDriver extends KubeDriverBase {
   }
 
   /** The plan, plus what preflight would stop at, if the kubeconfig or context is already wrong here. */
-  async plan(ctx: PlanContext): Promise<StackPlan> {
+  async plan(ctx: Run): Promise<StackPlan> {
     const plan = await super.plan(ctx);
     try {
       loadKubeconfig(chooseKubeconfig(ctx.config), ctx.config.kube.context);
@@ -65,7 +68,7 @@ export class JetstreamDriver extends KubeDriverBase {
     return plan;
   }
 
-  async preflight(run: RunContext): Promise<PreflightCheck[]> {
+  async preflight(run: Run): Promise<PreflightCheck[]> {
     const layout = this.layoutFor(run);
     const checks: PreflightCheck[] = [];
     if (!layout.existingRelease) {
@@ -143,7 +146,7 @@ export class JetstreamDriver extends KubeDriverBase {
       title: `Port-forward 127.0.0.1:<free port> to a ready proxy pod's port ${proxyForward.podPort} (a detached process, recorded for teardown)`,
       notes: [`client-node PortForward to pods with ${proxyForward.labelSelector} in ${layout.namespace}`],
       run: async ({ run, state, details }) => {
-        const forward = await startForwardDaemon(run, { target: layout.target, namespace: layout.namespace, ...proxyForward, portFile: run.path('port-forward.port') });
+        const forward = await startForwardDaemon(run, { target: layout.target, namespace: layout.namespace, ...proxyForward, portFile: run.dirs.path('port-forward.port') });
         details.portForward = forward;
         state.hubUrl = `http://127.0.0.1:${forward.port}`;
         state.hubApiUrl = `${state.hubUrl}/hub/api`;
@@ -157,7 +160,7 @@ export class JetstreamDriver extends KubeDriverBase {
       title: `Find the existing release in namespace ${layout.namespace}: deployments hub, proxy and ngshare available (nothing is installed or changed)`,
       notes: ['client-node: list Deployments; read ngshare\'s --admins from its container args'],
       run: async ({ run, kube }) => {
-        run.setSecret('hubAdminToken', operatorToken(run)!);
+        run.secrets.set('hubAdminToken', operatorToken(run)!);
         const [, , ngshare] = await kube().awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` }).then((ds) =>
           ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)),
         );
@@ -204,7 +207,7 @@ export class JetstreamDriver extends KubeDriverBase {
     ];
   }
 
-  async up(run: RunContext, variant: StackVariant = {}): Promise<StackState> {
+  async up(run: Run, variant: StackVariant = {}): Promise<KubeState> {
     const layout = this.layoutFor(run, variant);
     const rendered = this.render(layout, run);
     const state = await this.runSteps(run, layout, rendered, layout.existingRelease ? 'hubAdminToken' : 'harnessApiToken');
@@ -213,9 +216,9 @@ export class JetstreamDriver extends KubeDriverBase {
   }
 
   /** A hub client for teardown: through the run's port-forward, or a short-lived one of its own if that one is gone. */
-  private async hubForDown(run: RunContext, details: KubeDetails): Promise<{ client: HubClient; close: () => void }> {
-    const state = run.loadState();
-    const token = run.secret(details.tokenSecret);
+  private async hubForDown(run: Run, details: KubeDetails): Promise<{ client: HubClient; close: () => void }> {
+    const state = run.stack.load();
+    const token = run.secrets.get(details.tokenSecret);
     const client = new HubClient(state.hubApiUrl, token);
     if (state.hubApiUrl && (await client.info().then(() => true, () => false))) return { client, close: () => undefined };
     const server: net.Server = await serveForward(kubeconfigFor(details.target), { namespace: details.namespace, ...proxyForward });
@@ -223,7 +226,7 @@ export class JetstreamDriver extends KubeDriverBase {
     return { client: new HubClient(`http://127.0.0.1:${port}/hub/api`, token), close: () => server.close() };
   }
 
-  async down(run: RunContext): Promise<void> {
+  async down(run: Run): Promise<void> {
     const details = detailsOf(run);
     let hub: { client: HubClient; close: () => void } | undefined;
     try {

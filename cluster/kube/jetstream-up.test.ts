@@ -11,12 +11,12 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { WaitTimeoutError } from '../errors.js';
-import { RunContext } from '../run.js';
+import { openRun } from '../run/index.js';
 import { kubeTimeouts } from './install.js';
 import { JetstreamDriver } from './jetstream-platform.js';
-import type { KubeDetails } from './kube-stack.js';
+import type { KubeDetails } from './kube-details.js';
 import { fakeServer, kubeconfigFor, tempTree, type FakeServer } from '../../fixtures/fakes.js';
-import { formatArgv } from './tools.js';
+import { formatArgv } from '../shell.js';
 
 /** Namespaces that can be created, read and deleted; three ready deployments; no pods; no events. */
 async function fakeCluster(): Promise<FakeServer> {
@@ -72,7 +72,7 @@ test('jetstream up runs what its plan prints, records it all, and down removes e
   try {
     const kubeconfig = kubeconfigFor(cluster.url, ['course']);
     const config = readConfig({ E2E_PLATFORM: 'jetstream', E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache'), E2E_KUBECONFIG: kubeconfig });
-    const run = RunContext.open(config);
+    const run = openRun(config);
     const driver = new JetstreamDriver();
 
     const checks = await driver.preflight(run);
@@ -90,21 +90,21 @@ test('jetstream up runs what its plan prints, records it all, and down removes e
 
     // Namespace labelled with the run; values files private and unmasked; everything in the ledger.
     expect(cluster.requests).toContain('POST /api/v1/namespaces');
-    const valuesFile = path.join(run.path('values'), 'jupyterhub', '02-jupyterhub-ngshare-service.yaml');
+    const valuesFile = path.join(run.dirs.path('values'), 'jupyterhub', '02-jupyterhub-ngshare-service.yaml');
     expect(fs.statSync(valuesFile).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(valuesFile, 'utf8')).toContain(run.secret('ngshareApiToken'));
-    const kinds = run.resources().map((r) => `${r.kind}${'name' in r ? ` ${r.name}` : ''}`);
-    expect(kinds).toEqual([`namespace ${run.runId}`, 'helm-release ngshare', 'helm-release jhub', 'port-forward']);
-    const state = run.loadState();
+    expect(fs.readFileSync(valuesFile, 'utf8')).toContain(run.secrets.get('ngshareApiToken'));
+    const kinds = run.ledger.list().map((r) => `${r.kind}${'name' in r ? ` ${r.name}` : ''}`);
+    expect(kinds).toEqual([`namespace ${run.id}`, 'helm-release ngshare', 'helm-release jhub', 'port-forward']);
+    const state = run.stack.load();
     expect(state.hubUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect((state.details as unknown as KubeDetails).namespace).toBe(run.runId);
+    expect((state.details as unknown as KubeDetails).namespace).toBe(run.id);
 
     // down: uninstall both, delete the run's namespace, stop the forwarder; nothing left recorded.
     await driver.down(run);
     const uninstalls = fs.readFileSync(helmLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]).filter((a) => a[0] === 'uninstall').map((a) => a[1]);
     expect(uninstalls).toEqual(['jhub', 'ngshare']);
-    expect(cluster.requests).toContain(`DELETE /api/v1/namespaces/${run.runId}`);
-    expect(run.resources()).toEqual([]);
+    expect(cluster.requests).toContain(`DELETE /api/v1/namespaces/${run.id}`);
+    expect(run.ledger.list()).toEqual([]);
     // Safe to call twice.
     await driver.down(run);
   } finally {

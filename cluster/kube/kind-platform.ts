@@ -8,25 +8,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { PreflightCheck, StackState, StackVariant } from '../platform.js';
-import type { RunContext } from '../run.js';
+import type { PreflightCheck, StackVariant } from '../platform.js';
+import type { KubeState } from './kube-details.js';
+import type { Run } from '../run/index.js';
 import { versions, kindNodeImageDigest } from '../versions.js';
 import { dockerPreflight, publishedPort } from './docker.js';
 import { imagesToLoad, loadImages } from './install.js';
 import { hubNodePort, kindArgv, kindConfigYaml } from './kind.js';
 import { detailsOf, KubeDriverBase, log, resourceNeed, type Step } from './kube-driver.js';
 import { buildLayout, type KubeLayout, type RenderedValues } from './layout.js';
-import type { PlanContext, PlanStep } from './plan.js';
-import { checkTools, requireChecks, runTool } from './tools.js';
+import type { PlanStep } from '../plan.js';
+import { checkTools, runTool } from './tools.js';
+import { requireChecks } from '../preflight.js';
 
 export class KindDriver extends KubeDriverBase {
   readonly name = 'kind' as const;
 
-  protected layoutFor(ctx: PlanContext, variant?: StackVariant): KubeLayout {
+  protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
     return buildLayout('kind', ctx, { variant });
   }
 
-  async preflight(run: RunContext): Promise<PreflightCheck[]> {
+  async preflight(run: Run): Promise<PreflightCheck[]> {
     const layout = this.layoutFor(run);
     // Rendering first: a values file that does not parse fails here, before anything exists.
     const rendered = this.render(layout, run)!;
@@ -87,10 +89,10 @@ export class KindDriver extends KubeDriverBase {
           if (stdout.split('\n').map((l) => l.trim()).includes(cluster)) {
             log.info(`kind cluster ${cluster} exists: reusing it`);
             if (!fs.existsSync(kubeconfig)) await runTool('kind', kindArgv.exportKubeconfig(cluster, kubeconfig), { timeoutMs: 60_000 });
-            if (!run.resources().some((r) => r.kind === 'kind-cluster' && r.name === cluster)) run.record({ kind: 'kind-cluster', name: cluster });
+            if (!run.ledger.list().some((r) => r.kind === 'kind-cluster' && r.name === cluster)) run.ledger.record({ kind: 'kind-cluster', name: cluster });
             return;
           }
-          run.record({ kind: 'kind-cluster', name: cluster });
+          run.ledger.record({ kind: 'kind-cluster', name: cluster });
           await runTool('kind', kindArgv.create(cluster, configFile, kubeconfig), { timeoutMs: 10 * 60_000, label: `create cluster ${cluster}` });
         },
       },
@@ -127,24 +129,24 @@ export class KindDriver extends KubeDriverBase {
     ];
   }
 
-  async up(run: RunContext, variant: StackVariant = {}): Promise<StackState> {
+  async up(run: Run, variant: StackVariant = {}): Promise<KubeState> {
     const layout = this.layoutFor(run, variant);
     const rendered = this.render(layout, run);
     return this.runSteps(run, layout, rendered, 'harnessApiToken');
   }
 
-  async down(run: RunContext): Promise<void> {
+  async down(run: Run): Promise<void> {
     const details = detailsOf(run);
     await this.removeRecorded(run, async (r) => {
       if (r.kind === 'kind-cluster') {
         const { stdout } = await runTool('kind', kindArgv.getClusters(), { timeoutMs: 60_000 });
         if (stdout.split('\n').map((l) => l.trim()).includes(r.name)) {
-          const logsDir = path.join(run.outputDir, 'diagnostics', 'kind-logs');
+          const logsDir = path.join(run.dirs.outputDir, 'diagnostics', 'kind-logs');
           await runTool('kind', kindArgv.exportLogs(r.name, logsDir), { timeoutMs: 5 * 60_000 }).then(
             () => log.info(`kind logs exported to ${logsDir}`),
             (err) => log.warn(`kind logs not exported: ${errorMessage(err).split('\n')[0]}`),
           );
-          await runTool('kind', kindArgv.delete(r.name, details?.target.kubeconfig ?? run.path('kubeconfig')), { timeoutMs: 5 * 60_000 });
+          await runTool('kind', kindArgv.delete(r.name, details?.target.kubeconfig ?? run.dirs.path('kubeconfig')), { timeoutMs: 5 * 60_000 });
           log.info(`kind cluster ${r.name} deleted`);
         }
         return true;

@@ -11,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
-import { RunContext } from '../run.js';
+import { openRun } from '../run/index.js';
 import { canRedeploy, type Redeploy, type Stack } from '../platform.js';
 import { KindDriver } from './kind-platform.js';
+import type { KubeDetails, KubeState } from './kube-details.js';
 import { fakeServer, tempTree } from '../../fixtures/fakes.js';
-import { formatArgv } from './tools.js';
+import { formatArgv } from '../shell.js';
 
 /** kind, helm and docker as small node scripts: argv to a log, answers from a state directory. */
 function fakeTools(stateDir: string, apiServer: string): string {
@@ -104,7 +105,7 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
   process.env.PATH = `${fakeTools(toolState, `http://127.0.0.1:${api.port}`)}${path.delimiter}${saved.PATH}`;
   process.env.DOCKER_HOST = `unix://${dockerSocket}`;
   try {
-    const run = RunContext.open(readConfig({ E2E_PLATFORM: 'kind', E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }), runId);
+    const run = openRun(readConfig({ E2E_PLATFORM: 'kind', E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }), runId);
     const driver = new KindDriver();
     const checks = await driver.preflight(run);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
@@ -114,25 +115,25 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     expect(state.hubUrl).toBe(`http://127.0.0.1:${hub.port}`);
     expect(state.users).toEqual({ instructor: 'instructor1', student: 'student1' });
     expect([...users.entries()]).toEqual([['instructor1', { started: true }], ['student1', { started: true }]]);
-    expect(run.resources().map((r) => `${r.kind} ${'name' in r ? r.name : ''}`.trim())).toEqual([
+    expect(run.ledger.list().map((r) => `${r.kind} ${'name' in r ? r.name : ''}`.trim())).toEqual([
       `kind-cluster ${runId}`, 'namespace jhub', 'helm-release ngshare', 'helm-release jhub', 'hub-user instructor1', 'hub-user student1',
     ]);
-    expect(fs.readFileSync(run.path('kind-config.yaml'), 'utf8')).toContain(`name: ${runId}`);
+    expect(fs.readFileSync(run.dirs.path('kind-config.yaml'), 'utf8')).toContain(`name: ${runId}`);
 
     // What ran is what the plan says, in order (the version checks of preflight aside).
     const argv = () => fs.readFileSync(path.join(toolState, 'argv.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
-    const planned = (await driver.plan(run)).steps.flatMap((s) => s.commands ?? []).map(formatArgv);
+    const planned = (await driver.plan(run, {})).steps.flatMap((s) => s.commands ?? []).map(formatArgv);
     expect(argv().map(formatArgv).filter((c) => !/ (version|--version)( --short)?$/.test(c))).toEqual(planned);
 
     // The bundle: what the API server says, the values as Helm got them, with every secret masked.
-    const stack = await driver.attach(run.loadState(), run);
-    const bundle = path.join(run.outputDir, 'diagnostics', 'test');
+    const stack = await driver.attach(run.stack.load<KubeDetails>() as KubeState, run);
+    const bundle = path.join(run.dirs.outputDir, 'diagnostics', 'test');
     const files = await stack.collectDiagnostics(bundle);
     expect(files.map((f) => path.relative(bundle, f))).toEqual(
       expect.arrayContaining(['state.json', 'pods.txt', 'events.txt', 'deployments.txt', 'logs/hub.log', 'logs/ngshare.log', 'health.json', 'values/jupyterhub/90-e2e-test.yaml', 'hub-users.json', 'versions.json']),
     );
     const everything = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-    for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword']) expect(everything).not.toContain(run.secret(name));
+    for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword']) expect(everything).not.toContain(run.secrets.get(name));
     expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({ kubernetes: 'v1.33.1', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
 
     // A documented fix, applied as the tutorial applies it: helm upgrade with the changed values,
@@ -142,19 +143,19 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     await (stack as Stack & Redeploy).redeploy({ ngshareStorageNotWritable: true, withoutNbgrader: true });
     expect(helmValues()).toEqual(['01-ngshare.yaml', '90-kind-ngshare.yaml', '93-variant-ngshare-storage-not-writable.yaml']);
     expect(api.requests).toContain(`DELETE /api/v1/namespaces/jhub/pods/${ngsharePod.metadata.name}`);
-    expect(fs.readdirSync(path.join(run.path('values'), 'jupyterhub'))).not.toContain('03-jupyterhub-singleuser-nbgrader.yaml');
+    expect(fs.readdirSync(path.join(run.dirs.path('values'), 'jupyterhub'))).not.toContain('03-jupyterhub-singleuser-nbgrader.yaml');
     expect(hub.requests.filter((r) => r.startsWith('DELETE'))).toEqual(['DELETE /hub/api/users/instructor1/server', 'DELETE /hub/api/users/student1/server']);
     expect([...users.values()].every((u) => u.started)).toBe(true);
     await (stack as Stack & Redeploy).redeploy({});
     expect(helmValues()).toEqual(['01-ngshare.yaml', '90-kind-ngshare.yaml']);
-    expect((run.loadState().details as { variant: unknown }).variant).toEqual({});
+    expect((run.stack.load().details as { variant: unknown }).variant).toEqual({});
 
     // down: kind's logs first, then the cluster; the ledger is empty; a second down is a no-op.
     await driver.down(run);
     const kindCalls = argv().filter((a) => a[0] === 'kind').map((a) => a.slice(1, 3).join(' '));
     expect(kindCalls.slice(-3)).toEqual(['get clusters', 'export logs', 'delete cluster']);
-    expect(fs.existsSync(path.join(run.outputDir, 'diagnostics', 'kind-logs', 'kind-version.txt'))).toBe(true);
-    expect(run.resources()).toEqual([]);
+    expect(fs.existsSync(path.join(run.dirs.outputDir, 'diagnostics', 'kind-logs', 'kind-version.txt'))).toBe(true);
+    expect(run.ledger.list()).toEqual([]);
     await driver.down(run);
   } finally {
     process.env.PATH = saved.PATH;

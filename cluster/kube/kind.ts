@@ -4,7 +4,7 @@
  * run directory, so the user's ~/.kube/config is never changed.
  */
 import YAML from 'yaml';
-import { isRunId } from '../run.js';
+import { isRunId } from '../run/index.js';
 import { kindNodeImageDigest, versions } from '../versions.js';
 import { fillTemplate, readYamlFile, valuesDir } from './values.js';
 import path from 'node:path';

@@ -6,36 +6,34 @@
 import path from 'node:path';
 import { HarnessError, errorMessage } from '../errors.js';
 import { HubClient } from '../hub-client.js';
-import { formatDuration, logger } from '../log.js';
-import type { PlatformDriver, PreflightCheck, Stack, StackState, StackVariant } from '../platform.js';
+import { logger } from '../log.js';
+import type { PlatformDriver, Planner, PreflightCheck, Stack, StackVariant } from '../platform.js';
 import { redactValue } from '../redact.js';
-import type { Resource, RunContext } from '../run.js';
+import type { Run, Resource } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import { assertChartListed, chartSearchArgv, helm, isReleaseNotFound, repoAddArgv, repoUpdateArgv, uninstallArgv, upgradeInstallArgv, type HelmRelease } from './helm.js';
 import { awaitStackRollout, installRelease, kubeTimeouts, renderForHelm, startUserServers, writeValuesFiles } from './install.js';
 import { Kube, RUN_LABEL } from './kube-api.js';
-import { KubeStack, OwnedKubeStack, type KubeDetails } from './kube-stack.js';
-import { ngshareUrls, variantNames, type KubeLayout, type KubePlatform, type RenderedValues } from './layout.js';
-import type { PlanContext, PlanStep, StackPlan } from './plan.js';
+import { KubeStack, OwnedKubeStack } from './kube-stack.js';
+import type { KubeDetails, KubePlatform, KubeState } from './kube-details.js';
+import { ngshareUrls, variantNames, type KubeLayout, type RenderedValues } from './layout.js';
+import type { PlanStep, StackPlan } from '../plan.js';
+import { planSteps, runSteps, type Step as GenericStep } from '../steps.js';
 import { stopForwardDaemon } from './port-forward.js';
 import type { ResourceNeed } from './docker.js';
-import { formatArgv } from './tools.js';
 import { layerYaml, mergeLayers, userServerGuarantees, valuesYaml } from './values.js';
 
 export const log = logger('platform');
 
 /** What the steps of a real run share while they run. */
 export interface Live {
-  run: RunContext;
-  state: StackState;
+  run: Run;
+  state: KubeState;
   details: KubeDetails;
   kube: () => Kube;
-  save: () => void;
 }
 
-export interface Step extends PlanStep {
-  run?: (live: Live) => Promise<void>;
-}
+export type Step = GenericStep<Live>;
 
 /** The resources a kind node must offer for what the values guarantee to two user servers. */
 export function resourceNeed(rendered: RenderedValues): ResourceNeed {
@@ -48,12 +46,12 @@ export function resourceNeed(rendered: RenderedValues): ResourceNeed {
   };
 }
 
-export abstract class KubeDriverBase implements PlatformDriver {
+export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Planner {
   abstract readonly name: KubePlatform;
 
-  abstract preflight(run: RunContext): Promise<PreflightCheck[]>;
-  abstract up(run: RunContext, variant?: StackVariant): Promise<StackState>;
-  protected abstract layoutFor(ctx: PlanContext, variant?: StackVariant): KubeLayout;
+  abstract preflight(run: Run): Promise<PreflightCheck[]>;
+  abstract up(run: Run, variant?: StackVariant): Promise<KubeState>;
+  protected abstract layoutFor(ctx: Run, variant?: StackVariant): KubeLayout;
   /** Steps before the install (cluster, image, namespace), and after the rollout (hub URL). */
   protected abstract platformSteps(layout: KubeLayout, rendered: RenderedValues | undefined): { before: Step[]; reach: Step[] };
   protected abstract preflightLines(layout: KubeLayout, rendered: RenderedValues | undefined): string[];
@@ -62,7 +60,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
   protected abstract platformNotes(layout: KubeLayout): string[];
   protected abstract files(layout: KubeLayout): Array<{ path: string; content: string }>;
 
-  protected render(layout: KubeLayout, ctx: PlanContext): RenderedValues | undefined {
+  protected render(layout: KubeLayout, ctx: Run): RenderedValues | undefined {
     return layout.existingRelease ? undefined : renderForHelm(layout, ctx);
   }
 
@@ -121,7 +119,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
       title: `Create namespace ${layout.namespace} labelled ${RUN_LABEL}=${layout.runId} (refused if it exists and is not this run's)`,
       notes: ['client-node: POST /api/v1/namespaces'],
       run: async ({ run, kube }) => {
-        run.record({ kind: 'namespace', name: layout.namespace, context: layout.target.context });
+        run.ledger.record({ kind: 'namespace', name: layout.namespace, context: layout.target.context });
         log.info(`namespace ${layout.namespace}: ${await kube().createOwnedNamespace(layout.runId)}`);
       },
     };
@@ -135,7 +133,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
         title: 'Await the hub through its public URL',
         notes: [`GET <hub>/hub/api/ until it answers, within ${kubeTimeouts.hubMs / 60_000} min`],
         run: async ({ state, run, details }) => {
-          const client = new HubClient(state.hubApiUrl, run.secret(details.tokenSecret));
+          const client = new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret));
           await waitFor(() => client.info(), { what: `hub API at ${state.hubApiUrl}`, timeoutMs: kubeTimeouts.hubMs, intervalMs: 2_000 });
         },
       },
@@ -145,7 +143,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
           `hub REST API with ${layout.existingRelease ? `the operator's admin token (${'E2E_HUB_ADMIN_TOKEN'})` : 'the harness\'s own token'}: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server`,
           `poll GET /hub/api/users/{name} until the server is ready, within ${kubeTimeouts.serverMs / 60_000} min (postStart installs from PyPI); stops at once if the user's pod crash-loops or cannot pull its image`,
         ],
-        run: ({ state, run, details, kube }) => startUserServers(run, new HubClient(state.hubApiUrl, run.secret(details.tokenSecret)), kube(), [instructor, student]),
+        run: ({ state, run, details, kube }) => startUserServers(run, new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret)), kube(), [instructor, student]),
       },
     ];
   }
@@ -160,7 +158,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
     return [];
   }
 
-  protected initialState(layout: KubeLayout, tokenSecret: string): StackState {
+  protected initialState(layout: KubeLayout, tokenSecret: string): KubeState {
     const details: KubeDetails = {
       target: layout.target,
       namespace: layout.namespace,
@@ -181,38 +179,24 @@ export abstract class KubeDriverBase implements PlatformDriver {
       ngshareUrl: ngshareUrls(layout.namespace).exchange,
       users: { instructor: layout.names.instructor, student: layout.names.student },
       courseId: layout.names.courseId,
-      details: details as unknown as Record<string, unknown>,
+      deploymentNamesCourse: !layout.existingRelease,
+      details,
     };
   }
 
   /** Runs the steps in order, saving the state as it learns more (a failed setup can still be diagnosed). */
-  protected async runSteps(run: RunContext, layout: KubeLayout, rendered: RenderedValues | undefined, tokenSecret: string): Promise<StackState> {
+  protected async runSteps(run: Run, layout: KubeLayout, rendered: RenderedValues | undefined, tokenSecret: string): Promise<KubeState> {
     const state = this.initialState(layout, tokenSecret);
-    const details = state.details as unknown as KubeDetails;
     let kube: Kube | undefined;
-    const live: Live = {
-      run,
-      state,
-      details,
-      kube: () => (kube ??= Kube.connect(layout.target, layout.namespace)),
-      save: () => run.saveState(state),
-    };
-    live.save();
-    const steps = this.allSteps(layout, rendered);
-    for (const [i, step] of steps.entries()) {
-      const started = Date.now();
-      log.info(`[${i + 1}/${steps.length}] ${step.title}`);
-      for (const c of step.commands ?? []) log.debug(`$ ${formatArgv(c)}`);
-      await step.run?.(live);
-      live.save();
-      log.debug(`step ${i + 1} done in ${formatDuration(Date.now() - started)}`);
-    }
+    const live: Live = { run, state, details: state.details, kube: () => (kube ??= Kube.connect(layout.target, layout.namespace)) };
+    const save = () => run.stack.save(state);
+    save();
+    await runSteps(this.allSteps(layout, rendered), live, log, save);
     return state;
   }
 
-  async plan(ctx: PlanContext): Promise<StackPlan> {
-    // --variant (E2E_VARIANT), where the configuration has it: the plan of that deployment.
-    const layout = this.layoutFor(ctx, (ctx.config as { variant?: StackVariant }).variant);
+  async plan(ctx: Run, variant: StackVariant = {}): Promise<StackPlan> {
+    const layout = this.layoutFor(ctx, variant);
     const rendered = this.render(layout, ctx);
     const files = [...this.files(layout)];
     const notes = [...this.platformNotes(layout)];
@@ -226,7 +210,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
       runId: layout.runId,
       summary: this.summaryLines(layout),
       preflight: this.preflightLines(layout, rendered),
-      steps: this.allSteps(layout, rendered).map(({ title, commands, notes: n }) => ({ title, commands, notes: n })),
+      steps: planSteps(this.allSteps(layout, rendered)),
       teardown: this.teardownSteps(layout),
       files,
       rendered: rendered
@@ -236,31 +220,30 @@ export abstract class KubeDriverBase implements PlatformDriver {
     };
   }
 
-  async attach(state: StackState, run: RunContext): Promise<Stack> {
-    const details = state.details as unknown as KubeDetails;
-    return details.existingRelease ? new KubeStack(state, run) : new OwnedKubeStack(state, run);
+  async attach(state: KubeState, run: Run): Promise<Stack> {
+    return state.details.existingRelease ? new KubeStack(state, run) : new OwnedKubeStack(state, run);
   }
 
-  abstract down(run: RunContext): Promise<void>;
+  abstract down(run: Run): Promise<void>;
 
   /**
    * Removes what the ledger lists that this platform handles, newest first; each removal is
    * forgotten as soon as it is done, so a second `down` only retries what failed.
    */
-  protected async removeRecorded(run: RunContext, remove: (r: Resource) => Promise<boolean>): Promise<void> {
+  protected async removeRecorded(run: Run, remove: (r: Resource) => Promise<boolean>): Promise<void> {
     const failures: string[] = [];
-    for (const r of [...run.resources()].reverse()) {
+    for (const r of [...run.ledger.list()].reverse()) {
       try {
-        if (await remove(r)) run.forget((x) => JSON.stringify(x) === JSON.stringify(r));
+        if (await remove(r)) run.ledger.forget((x) => JSON.stringify(x) === JSON.stringify(r));
       } catch (err) {
         failures.push(`${r.kind} ${'name' in r ? r.name : 'pid' in r ? r.pid : ''}: ${errorMessage(err).split('\n')[0]}`);
       }
     }
-    if (failures.length) throw new HarnessError(this.name, `teardown left ${failures.length} resource(s); \`npm run down -- ${run.runId}\` retries`, failures.join('\n'));
+    if (failures.length) throw new HarnessError(this.name, `teardown left ${failures.length} resource(s); \`npm run down -- ${run.id}\` retries`, failures.join('\n'));
   }
 
   /** helm uninstall, namespace deletion (label-checked) and the port-forward: shared by both platforms. */
-  protected async removeCommon(run: RunContext, r: Resource, details: KubeDetails | undefined): Promise<boolean> {
+  protected async removeCommon(run: Run, r: Resource, details: KubeDetails | undefined): Promise<boolean> {
     switch (r.kind) {
       case 'port-forward':
         stopForwardDaemon(r.pid);
@@ -278,7 +261,7 @@ export abstract class KubeDriverBase implements PlatformDriver {
       case 'namespace': {
         if (!details) return false;
         const kube = Kube.connect(details.target, r.name);
-        if (await kube.deleteOwnedNamespace(run.runId)) {
+        if (await kube.deleteOwnedNamespace(run.id)) {
           await waitFor(async () => ((await kube.namespaceExists()) ? undefined : true), { what: `namespace ${r.name} deleted`, timeoutMs: 5 * 60_000, intervalMs: 2_000 }).catch((err) =>
             log.warn(`${errorMessage(err)}; it is being deleted and will go on its own`),
           );
@@ -292,6 +275,6 @@ export abstract class KubeDriverBase implements PlatformDriver {
   }
 }
 
-export function detailsOf(run: RunContext): KubeDetails | undefined {
-  return run.hasState() ? (run.loadState().details as unknown as KubeDetails) : undefined;
+export function detailsOf(run: Run): KubeDetails | undefined {
+  return run.stack.exists() ? run.stack.load<KubeDetails>().details : undefined;
 }

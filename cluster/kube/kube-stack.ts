@@ -9,37 +9,15 @@ import { Exec, VersionApi, type V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { HarnessError, errorMessage } from '../errors.js';
 import { HubClient } from '../hub-client.js';
-import type { CommandResult, ExecOptions, Redeploy, ServiceControl, Stack, StackService, StackState, StackVariant } from '../platform.js';
+import type { AddUsersOptions, CommandResult, ExecOptions, Redeploy, ServiceControl, Stack, StackInfo, StackService, StackVariant } from '../platform.js';
 import { redact, redactValue, REDACTED } from '../redact.js';
 import { DiagnosticsBundle } from '../diagnostics.js';
-import type { RunContext } from '../run.js';
+import type { Run } from '../run/index.js';
 import { execArgv, execInPod, resolveCwd, type ExecApi } from './exec.js';
-import { kubeTimeouts } from './install.js';
+import { kubeTimeouts, startUserServers } from './install.js';
 import { redeployStack } from './redeploy.js';
-import type { KubeTarget } from './helm.js';
+import type { KubeDetails, KubeState } from './kube-details.js';
 import { deploymentReady, deploymentSummary, eventLine, Kube, kubeconfigFor, podLine, podProblem } from './kube-api.js';
-
-/** What a Kubernetes stack's state carries beyond the common fields. */
-export interface KubeDetails {
-  target: KubeTarget;
-  namespace: string;
-  existingRelease: boolean;
-  releases: { ngshare: string; hub: string };
-  kindCluster?: string;
-  /** Run directory of the values files Helm was given (none for an existing release). */
-  valuesDir?: string;
-  /** Name of the run secret holding the hub token the harness uses. */
-  tokenSecret: string;
-  portForward?: { pid: number; port: number };
-  /** What the install was made from, so a redeploy renders the same values with another variant. */
-  variant: StackVariant;
-  deployRepo?: string;
-  bakedImage: boolean;
-}
-
-export function kubeDetails(state: StackState): KubeDetails {
-  return state.details as unknown as KubeDetails;
-}
 
 /** Pods of each component, by the labels the two charts give them. */
 export const componentSelectors: Record<StackService, string> = {
@@ -69,15 +47,31 @@ export class KubeStack implements Stack {
   private execApi: ExecApi;
 
   constructor(
-    readonly state: StackState,
-    protected readonly run: RunContext,
+    protected readonly kubeState: KubeState,
+    protected readonly run: Run,
   ) {
-    this.details = kubeDetails(state);
-    this.hubToken = run.secret(this.details.tokenSecret);
+    this.details = kubeState.details;
+    this.hubToken = run.secrets.get(this.details.tokenSecret);
     const kc = kubeconfigFor(this.details.target);
     this.kube = new Kube(kc, this.details.namespace);
     this.execApi = new Exec(kc) as unknown as ExecApi;
-    this.client = new HubClient(state.hubApiUrl, this.hubToken);
+    this.client = new HubClient(kubeState.hubApiUrl, this.hubToken);
+  }
+
+  get state(): StackInfo {
+    return this.kubeState;
+  }
+
+  /** Creates the users through the Hub API and starts their servers; a pod that cannot start ends the wait at once. */
+  async addUsers(users: string[], options: AddUsersOptions = {}): Promise<void> {
+    if (options.servers === false) {
+      for (const user of users) {
+        this.run.ledger.recordOnce({ kind: 'hub-user', name: user });
+        await this.client.ensureUser(user);
+      }
+      return;
+    }
+    await startUserServers(this.run, this.client, this.kube, users);
   }
 
   private async podOf(user: string): Promise<string> {
@@ -246,7 +240,7 @@ export class KubeStack implements Stack {
  */
 export class OwnedKubeStack extends KubeStack implements ServiceControl, Redeploy {
   async redeploy(variant: StackVariant): Promise<void> {
-    await redeployStack(this.run, this.state, this.kube, this.hubToken, variant);
+    await redeployStack(this.run, this.kubeState, this.kube, this.hubToken, variant);
   }
 
   async stopService(name: StackService): Promise<void> {

@@ -2,22 +2,21 @@
  * Names and values layers per platform and per troubleshooting variant: what a run installs when
  * it reproduces a mistake of the tutorial, and what the documented fix changes back.
  */
-import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
-import type { StackState } from '../platform.js';
-import type { RunContext } from '../run.js';
-import type { KubeDetails } from './kube-stack.js';
-import { buildLayout, renderLayers, runNames, shortRunId } from './layout.js';
-import type { PlanContext } from './plan.js';
+import { planningRun, shortRunId, type Run } from '../run/index.js';
+import type { KubeDetails } from './kube-details.js';
+import { buildLayout, kubeSecrets, renderLayers, runNames } from './layout.js';
 import { layoutOfStack } from './redeploy.js';
 import { mergeLayers } from './values.js';
 
 const runId = 'e2e-20261126-112233-ab12';
 
-function context(env: Record<string, string> = {}): PlanContext {
+function context(env: Record<string, string> = {}): Run {
   const config = readConfig({ E2E_ROOT_DIR: '/e2e-root', E2E_CACHE_DIR: '/e2e-cache', ...env });
-  return { runId, config, secret: (name) => `${name}-0123456789abcdef`, path: (...p) => path.join('/e2e-root/.e2e/runs', runId, ...p) };
+  const run = planningRun(config, runId);
+  for (const name of kubeSecrets) run.secrets.set(name, `${name}-0123456789abcdef`);
+  return run;
 }
 
 const get = (v: unknown, dotted: string) => dotted.split('.').reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], v);
@@ -70,14 +69,17 @@ test('an existing release is tested as it is: no variant applies', () => {
 });
 
 test('a redeploy renders from the stack\'s own state, not from the flags of the process that runs it', () => {
-  const details = {
+  const details: KubeDetails = {
     target: { kubeconfig: '/home/op/.kube/jetstream', context: 'course' },
     namespace: 'e2e-20261126-112233-ab12',
+    existingRelease: false,
+    releases: { ngshare: 'ngshare', hub: 'jhub' },
+    tokenSecret: 'harnessApiToken',
     variant: {},
     bakedImage: false,
-  } as unknown as KubeDetails;
-  const run = { runId, config: context({ E2E_KUBECONFIG: '/elsewhere', E2E_NAMESPACE: 'other' }).config, secret: (n: string) => n, path: (...p: string[]) => path.join('/r', ...p) } as unknown as RunContext;
-  const layout = layoutOfStack(run, { platform: 'jetstream' } as StackState, details, { withoutNbgrader: true });
+  };
+  const run = context({ E2E_KUBECONFIG: '/elsewhere', E2E_NAMESPACE: 'other' });
+  const layout = layoutOfStack(run, 'jetstream', details, { withoutNbgrader: true });
   expect(layout.target).toEqual(details.target);
   expect(layout.namespace).toBe('e2e-20261126-112233-ab12');
   expect(layout.variant).toEqual({ withoutNbgrader: true });

@@ -6,27 +6,22 @@
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { PlatformName, StackVariant } from '../platform.js';
+import { shortRunId, type Run } from '../run/index.js';
+import type { StackVariant } from '../platform.js';
+import type { KubePlatform } from './kube-details.js';
 import { tutorial, versions } from '../versions.js';
 import { bakedImage, ngshareSqlalchemy2Image, type BakedImage } from './docker.js';
 import type { HelmRelease, KubeTarget } from './helm.js';
 import { chooseKubeconfig } from './kube-api.js';
 import { hubNodePort, kindContext } from './kind.js';
-import type { PlanContext } from './plan.js';
 import { projectFile, readDeployRepo, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
 
-export type KubePlatform = Extract<PlatformName, 'kind' | 'jetstream'>;
+
 
 export interface RunNames {
   instructor: string;
   student: string;
   courseId: string;
-}
-
-/** The part of a run id that differs between runs: e2e-20261126-112233-ab12 → 112233ab12. */
-export function shortRunId(runId: string): string {
-  const m = /^e2e-\d{8}-(\d{6})-([0-9a-f]{4})$/.exec(runId);
-  return m ? `${m[1]}${m[2]}` : runId.replace(/[^a-z0-9]/g, '').slice(-10);
 }
 
 /**
@@ -71,7 +66,7 @@ export function variantNames(variant: StackVariant): string[] {
   return Object.entries(variant).filter(([, on]) => on).map(([name]) => name);
 }
 
-export function buildLayout(platform: KubePlatform, ctx: PlanContext, options: { currentContext?: string; variant?: StackVariant } = {}): KubeLayout {
+export function buildLayout(platform: KubePlatform, ctx: Run, options: { currentContext?: string; variant?: StackVariant } = {}): KubeLayout {
   const { kube, cacheDir } = ctx.config;
   const variant = options.variant ?? {};
   if (kube.existingRelease && variantNames(variant).length) {
@@ -80,15 +75,15 @@ export function buildLayout(platform: KubePlatform, ctx: PlanContext, options: {
   if (platform !== 'kind' && variant.ngshareSqlalchemy2) {
     throw new UsageError('the variant ngshareSqlalchemy2 needs an ngshare image side-loaded into the cluster: --platform kind');
   }
-  const names = runNames(platform, ctx.runId);
+  const names = runNames(platform, ctx.id);
   let target: KubeTarget;
   let kubeconfigSource: string;
   let namespace: string;
   let kind: KubeLayout['kind'];
   if (platform === 'kind') {
     if (kube.existingRelease) throw new UsageError('--existing-release applies to --platform jetstream (an existing cluster), not kind');
-    kind = { cluster: ctx.runId, configFile: ctx.path('kind-config.yaml') };
-    target = { kubeconfig: ctx.path('kubeconfig'), context: kindContext(ctx.runId) };
+    kind = { cluster: ctx.id, configFile: ctx.dirs.path('kind-config.yaml') };
+    target = { kubeconfig: ctx.dirs.path('kubeconfig'), context: kindContext(ctx.id) };
     kubeconfigSource = 'the run\'s own kubeconfig, written by kind';
     // The run's own cluster: the tutorial's namespace, so its service URLs apply as written.
     namespace = kube.namespace ?? 'jhub';
@@ -97,14 +92,14 @@ export function buildLayout(platform: KubePlatform, ctx: PlanContext, options: {
     const choice = chooseKubeconfig(ctx.config);
     target = { kubeconfig: choice.file, context: kube.context ?? options.currentContext ?? '<current-context>' };
     kubeconfigSource = choice.source;
-    namespace = kube.namespace ?? (kube.existingRelease ? 'jhub' : ctx.runId);
+    namespace = kube.namespace ?? (kube.existingRelease ? 'jhub' : ctx.id);
   }
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace ${namespace} is not a valid namespace name`);
-  const valuesDir = ctx.path('values');
+  const valuesDir = ctx.dirs.path('values');
   const release = (name: string, chart: string, version: string, timeout: string): HelmRelease => ({ name, chart, version, namespace, valuesFiles: [], timeout });
   return {
     platform,
-    runId: ctx.runId,
+    runId: ctx.id,
     target,
     kubeconfigSource,
     namespace,
@@ -132,6 +127,9 @@ export function ngshareUrls(namespace: string): { service: string; exchange: str
   return { service, exchange: `${service}/services/ngshare` };
 }
 
+/** The secrets a Kubernetes install of the run's own puts into its values. */
+export const kubeSecrets = ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword'] as const;
+
 export interface RenderedValues {
   ngshare: ValuesLayer[];
   jupyterhub: ValuesLayer[];
@@ -139,18 +137,20 @@ export interface RenderedValues {
 }
 
 /** Every values layer of the run, in Helm's order, with file names for the run directory. */
-export function renderLayers(layout: KubeLayout, ctx: PlanContext): RenderedValues {
+export function renderLayers(layout: KubeLayout, ctx: Run): RenderedValues {
   const urls = ngshareUrls(layout.namespace);
+  // The run's secrets are made here, when the deployment's values first need them.
+  ctx.secrets.ensure(...kubeSecrets);
   const vars: TemplateVars = {
     runId: layout.runId,
     namespace: layout.namespace,
     instructor: layout.names.instructor,
     student: layout.names.student,
     courseId: layout.names.courseId,
-    ngshareApiToken: ctx.secret('ngshareApiToken'),
-    harnessApiToken: ctx.secret('harnessApiToken'),
-    userPassword: ctx.secret('userPassword'),
-    adminPassword: ctx.secret('adminPassword'),
+    ngshareApiToken: ctx.secrets.get('ngshareApiToken'),
+    harnessApiToken: ctx.secrets.get('harnessApiToken'),
+    userPassword: ctx.secrets.get('userPassword'),
+    adminPassword: ctx.secrets.get('adminPassword'),
     ngshareImageName: versions.ngshareImage.name,
     ngshareImageTag: versions.ngshareImage.tag,
     busyboxImage: versions.busybox,

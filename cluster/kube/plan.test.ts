@@ -9,10 +9,11 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { clearSecrets, registerSecret } from '../redact.js';
+import { clearSecrets } from '../redact.js';
 import { KindDriver } from './kind-platform.js';
 import { JetstreamDriver } from './jetstream-platform.js';
-import { formatPlan, type PlanContext } from './plan.js';
+import { formatPlan } from '../plan.js';
+import { planningRun, type Run } from '../run/index.js';
 import { tempTree } from '../../fixtures/fakes.js';
 
 const runId = 'e2e-20261126-112233-ab12';
@@ -25,21 +26,15 @@ const secrets: Record<string, string> = {
 };
 
 /** A run that exists only in the test: fixed id, fixed secrets (registered, so they are masked). */
-function context(env: Record<string, string> = {}): PlanContext {
+function context(env: Record<string, string> = {}): Run {
   const config = readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: '/e2e-cache', E2E_RUN_ID: runId, ...env });
-  return {
-    runId,
-    config,
-    secret: (name) => {
-      registerSecret(secrets[name]);
-      return secrets[name];
-    },
-    path: (...parts) => path.join(config.stateDir, 'runs', runId, ...parts),
-  };
+  const run = planningRun(config, runId);
+  for (const [name, value] of Object.entries(secrets)) run.secrets.set(name, value);
+  return run;
 }
 
 async function planText(driver: KindDriver | JetstreamDriver, env: Record<string, string> = {}): Promise<string> {
-  return formatPlan(await driver.plan(context(env)), root);
+  return formatPlan(await driver.plan(context(env), readConfig({ E2E_ROOT_DIR: root, ...env }).variant), root);
 }
 
 /** A deployment repository laid out like the tutorial's, written by the test (its own content). */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
-import { RunContext } from '../run.js';
+import { openRun } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import { startForwardDaemon, stopForwardDaemon } from './port-forward.js';
 import { tempTree } from '../../fixtures/fakes.js';
@@ -26,7 +26,7 @@ const alive = (pid: number) => {
 test('the forwarder runs detached on 127.0.0.1, is in the ledger, and stops when told', async () => {
   test.setTimeout(60_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-run-'));
-  const run = RunContext.open(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }));
+  const run = openRun(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }));
   const dir = tempTree('pf-kubeconfig-', {
     config: 'apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n  - name: c\n    cluster:\n      server: https://127.0.0.1:1\nusers:\n  - name: u\n    user: {}\ncontexts:\n  - name: x\n    context: {cluster: c, user: u}\n',
   });
@@ -35,11 +35,11 @@ test('the forwarder runs detached on 127.0.0.1, is in the ledger, and stops when
     namespace: 'jhub',
     labelSelector: 'component=proxy',
     podPort: 8000,
-    portFile: run.path('port-forward.port'),
+    portFile: run.dirs.path('port-forward.port'),
   });
   try {
     expect(port).toBeGreaterThan(0);
-    expect(run.resources()).toContainEqual({ kind: 'port-forward', pid });
+    expect(run.ledger.list()).toContainEqual({ kind: 'port-forward', pid });
     // No cluster behind it: the connection is accepted on loopback, then closed.
     const closed = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');

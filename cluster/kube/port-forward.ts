@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
-import type { RunContext } from '../run.js';
+import type { Run } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import type { KubeTarget } from './helm.js';
 import { Kube } from './kube-api.js';
@@ -69,9 +69,9 @@ function isAlive(pid: number): boolean {
 }
 
 /** Starts the detached forwarder, records it, and returns its local port once it listens. */
-export async function startForwardDaemon(run: RunContext, spec: ForwardSpec): Promise<{ pid: number; port: number }> {
+export async function startForwardDaemon(run: Run, spec: ForwardSpec): Promise<{ pid: number; port: number }> {
   fs.rmSync(spec.portFile, { force: true });
-  const log = fs.openSync(run.path('port-forward.log'), 'a');
+  const log = fs.openSync(run.dirs.path('port-forward.log'), 'a');
   let pid: number | undefined;
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', daemon, JSON.stringify(spec)], { detached: true, stdio: ['ignore', log, log] });
@@ -82,13 +82,13 @@ export async function startForwardDaemon(run: RunContext, spec: ForwardSpec): Pr
     fs.closeSync(log);
   }
   if (pid === undefined) throw new HarnessError('port-forward', 'could not start the forwarding process');
-  run.record({ kind: 'port-forward', pid });
+  run.ledger.record({ kind: 'port-forward', pid });
   const port = await waitFor(async () => (fs.existsSync(spec.portFile) ? Number(fs.readFileSync(spec.portFile, 'utf8')) || undefined : undefined), {
     what: 'port-forward to the hub\'s proxy',
     timeoutMs: 30_000,
     intervalMs: 200,
     failFast: () => {
-      if (!isAlive(pid!)) throw new HarnessError('port-forward', 'the forwarding process exited', fs.readFileSync(run.path('port-forward.log'), 'utf8').slice(-2000));
+      if (!isAlive(pid!)) throw new HarnessError('port-forward', 'the forwarding process exited', fs.readFileSync(run.dirs.path('port-forward.log'), 'utf8').slice(-2000));
     },
   });
   return { pid, port };

@@ -9,14 +9,14 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { PrerequisiteError } from '../errors.js';
-import { RunContext } from '../run.js';
+import { openRun, type Run } from '../run/index.js';
 import { JetstreamDriver } from './jetstream-platform.js';
 import { KindDriver } from './kind-platform.js';
 import { kubeconfigFor, tempTree } from '../../fixtures/fakes.js';
 
-function run(env: Record<string, string>): RunContext {
+function run(env: Record<string, string>): Run {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));
-  return RunContext.open(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache'), ...env }));
+  return openRun(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache'), ...env }));
 }
 
 const kubeconfig = (server: string) => kubeconfigFor(server);
@@ -32,7 +32,7 @@ test('jetstream: a context the kubeconfig lacks is named with the ones it has', 
   const failure = new JetstreamDriver().preflight(r);
   await expect(failure).rejects.toThrow(PrerequisiteError);
   await expect(failure).rejects.toThrow(/^jetstream: missing prerequisites \(nothing was created\)\n[\s\S]*- kubeconfig: kubeconfig \S+ has no context "jetstream-prod"; contexts in it: fake/);
-  expect(r.resources()).toEqual([]);
+  expect(r.ledger.list()).toEqual([]);
 });
 
 test('jetstream: a cluster that does not answer is named, with its server, in seconds', async () => {

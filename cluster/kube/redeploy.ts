@@ -6,20 +6,20 @@
  */
 import { HubClient } from '../hub-client.js';
 import { logger } from '../log.js';
-import type { StackState, StackVariant } from '../platform.js';
-import type { RunContext } from '../run.js';
+import type { StackVariant } from '../platform.js';
+import type { Run } from '../run/index.js';
 import { awaitStackRollout, installRelease, loadImages, renderForHelm, startUserServers, stopUserServers, writeValuesFiles } from './install.js';
 import type { Kube } from './kube-api.js';
-import type { KubeDetails } from './kube-stack.js';
-import { buildLayout, type KubeLayout, type KubePlatform } from './layout.js';
-import type { PlanContext } from './plan.js';
+import type { KubeDetails, KubeState } from './kube-details.js';
+import { buildLayout, type KubeLayout } from './layout.js';
+import type { KubePlatform } from './kube-details.js';
 
 const log = logger('platform');
 
 /** The layout the stack was installed with, from its state rather than this process's flags. */
-export function layoutOfStack(run: RunContext, state: StackState, details: KubeDetails, variant: StackVariant): KubeLayout {
-  const ctx: PlanContext = {
-    runId: run.runId,
+export function layoutOfStack(run: Run, platform: KubePlatform, details: KubeDetails, variant: StackVariant): KubeLayout {
+  const ctx: Run = {
+    ...run,
     config: {
       ...run.config,
       kube: {
@@ -32,23 +32,21 @@ export function layoutOfStack(run: RunContext, state: StackState, details: KubeD
         bakedImage: details.bakedImage,
       },
     },
-    secret: (name) => run.secret(name),
-    path: (...parts) => run.path(...parts),
   };
-  return buildLayout(state.platform as KubePlatform, ctx, { variant });
+  return buildLayout(platform, ctx, { variant });
 }
 
-export async function redeployStack(run: RunContext, state: StackState, kube: Kube, hubToken: string, variant: StackVariant): Promise<void> {
-  const details = state.details as unknown as KubeDetails;
+export async function redeployStack(run: Run, state: KubeState, kube: Kube, hubToken: string, variant: StackVariant): Promise<void> {
+  const details = state.details;
   const before = details.variant ?? {};
-  const layout = layoutOfStack(run, state, details, variant);
+  const layout = layoutOfStack(run, state.platform as KubePlatform, details, variant);
   const rendered = renderForHelm(layout, run);
   if (layout.kind) await loadImages(layout);
   writeValuesFiles(layout, rendered);
   await installRelease(run, layout, layout.releases.ngshare);
   await installRelease(run, layout, layout.releases.hub);
   details.variant = variant;
-  run.saveState(state);
+  run.stack.save(state);
 
   const ngshareChanged = before.ngshareStorageNotWritable !== variant.ngshareStorageNotWritable || before.ngshareSqlalchemy2 !== variant.ngshareSqlalchemy2;
   if (ngshareChanged) {

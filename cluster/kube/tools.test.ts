@@ -9,7 +9,9 @@ import { test, expect } from '@playwright/test';
 import { HarnessError, PrerequisiteError } from '../errors.js';
 import { assertChartListed, explainHelmFailure, helm } from './helm.js';
 import { kindConfigYaml, runClusters } from './kind.js';
-import { checkTools, compareVersions, formatArgv, parseToolVersion, requireChecks } from './tools.js';
+import { checkTools, compareVersions, parseToolVersion } from './tools.js';
+import { formatArgv } from '../shell.js';
+import { requireChecks } from '../preflight.js';
 import YAML from 'yaml';
 
 function fakeTools(scripts: Record<string, string>): string {

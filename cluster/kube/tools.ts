@@ -10,6 +10,7 @@ import { logger } from '../log.js';
 import type { PreflightCheck } from '../platform.js';
 import { redact } from '../redact.js';
 import { kubeTools } from '../versions.js';
+import { formatArgv } from '../shell.js';
 
 export type ToolName = 'kind' | 'helm' | 'docker';
 
@@ -90,27 +91,8 @@ export async function checkTools(names: ToolName[], env: ToolEnv = {}): Promise<
   );
 }
 
-/** Throws one PrerequisiteError naming every failed check, or returns the checks. */
-export function requireChecks(component: string, checks: PreflightCheck[]): PreflightCheck[] {
-  const failed = checks.filter((c) => !c.ok);
-  if (failed.length) {
-    throw new PrerequisiteError(component, `missing prerequisites (nothing was created)`, failed.map((c) => `- ${c.name}: ${c.detail}`).join('\n'));
-  }
-  return checks;
-}
-
 export function tail(text: string, lines = 15): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** Single-quotes a word for bash when it needs it. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** An argv array as a person would type it (for plans, logs and errors); `<placeholders>` stay bare. */
-export function formatArgv(argv: readonly string[]): string {
-  return argv.map((a) => (/^(?:[\w@%+=:,./-]|<[\w-]+>)+$/.test(a) ? a : shellQuote(a))).join(' ');
 }
 
 export interface ToolRunOptions extends ToolEnv {

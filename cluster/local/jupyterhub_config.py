@@ -50,9 +50,6 @@ c.JupyterHub.spawner_class = LoggedLocalProcessSpawner
 c.LoggedLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
 c.Spawner.cmd = [os.path.join(settings["userEnvBin"], "jupyterhub-singleuser")]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []
-if settings.get("serverCmd"):  # the harness's own fault tests: a server that never answers
-    c.Spawner.cmd = settings["serverCmd"]
-    c.Spawner.args = []
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = settings["serverStartTimeout"]
 c.Spawner.http_timeout = settings["serverStartTimeout"]

@@ -16,7 +16,9 @@ import { execa } from 'execa';
 import { HarnessError, PrerequisiteError } from '../errors.js';
 import { versions } from '../versions.js';
 import type { Logger } from '../log.js';
-import { formatDuration } from '../log.js';
+import { formatDuration, logger } from '../log.js';
+import type { StackVariant } from '../platform.js';
+import type { LocalDetails, StackRole } from './local-details.js';
 
 /** The three roles of a deployment, plus variants built only when a troubleshooting case needs them. */
 export type EnvRole = 'hub' | 'ngshare' | 'user' | 'user-bare' | 'ngshare-sqlalchemy2';
@@ -213,4 +215,21 @@ export async function ensureEnvs<R extends EnvRole>(roles: readonly R[], cacheDi
   const uv = await ensureUv(cacheDir, log);
   const envs = await Promise.all(roles.map((role) => ensureEnv(role, cacheDir, uv, log)));
   return Object.fromEntries(roles.map((role, i) => [role, envs[i]])) as Record<R, PythonEnv>;
+}
+
+/** Which environment each role of a deployment uses under a variant. */
+export function envRolesFor(variant: StackVariant): Record<StackRole, EnvRole> {
+  return {
+    hub: 'hub',
+    ngshare: variant.ngshareSqlalchemy2 ? 'ngshare-sqlalchemy2' : 'ngshare',
+    user: variant.withoutNbgrader ? 'user-bare' : 'user',
+  };
+}
+
+/** The environments of a deployment's three roles, built or taken from the cache. */
+export async function ensureStackEnvs(variant: StackVariant, cacheDir: string): Promise<LocalDetails['envs']> {
+  const roles = envRolesFor(variant);
+  const envs = await ensureEnvs(Object.values(roles), cacheDir, logger('python-envs'));
+  const pick = (r: StackRole) => ({ role: roles[r], dir: envs[roles[r]].dir, pythonVersion: envs[roles[r]].pythonVersion });
+  return { hub: pick('hub'), ngshare: pick('ngshare'), user: pick('user') };
 }

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
-import type { RunSummary } from '../reporters/transcripts.js';
-import { findRunProcesses } from '../cluster/processes.js';
-import { readConfig } from '../cluster/config.js';
+import type { RunSummary } from '../../reporters/transcripts.js';
+import { findRunProcesses } from '../../cluster/processes.js';
+import { readConfig } from '../../cluster/config.js';
 
 // Each test is its own harness run: one that fails must not skip the others (workers: 1 keeps them one at a time).
 test.describe.configure({ mode: 'default' });

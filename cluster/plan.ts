@@ -1,26 +1,13 @@
 /**
- * Optional ability of a driver: say everything it would do, without doing any of it
- * (`npm run e2e -- --platform kind --dry-run`). The kind and jetstream drivers build their plan
- * from the same step list their `up` runs, so the printed plan cannot drift from what happens.
- *
- * A dry run makes no run directory: its context generates the run's secrets in memory only (they
- * are registered for redaction, so the printed values show them masked, as a real run would).
+ * What a driver would do, said without doing it (`npm run e2e -- --dry-run`): the optional
+ * Planner ability of a driver. A driver builds its plan from the same list of steps its `up` runs,
+ * so the printed plan cannot drift from what happens. A dry run uses `planningRun` (cluster/run):
+ * its secrets exist in memory only, registered for redaction, so the plan shows them masked.
  */
-import crypto from 'node:crypto';
 import path from 'node:path';
-import type { HarnessConfig } from '../config.js';
-import type { PlatformDriver, PlatformName } from '../platform.js';
-import { redact, registerSecret } from '../redact.js';
-import { newRunId } from '../run.js';
-import { formatArgv } from './tools.js';
-
-/** What a plan needs of a run; a RunContext is one, and so is a dry run's `dryRunContext`. */
-export interface PlanContext {
-  readonly runId: string;
-  readonly config: HarnessConfig;
-  secret(name: string): string;
-  path(...parts: string[]): string;
-}
+import { redact } from './redact.js';
+import { formatArgv } from './shell.js';
+import type { PlatformName } from './platform.js';
 
 export interface PlanStep {
   title: string;
@@ -48,30 +35,6 @@ export interface StackPlan {
   /** The values Helm ends up with per chart after layering every file, secrets masked. */
   rendered: Array<{ chart: string; yaml: string }>;
   notes: string[];
-}
-
-export interface Planner {
-  plan(ctx: PlanContext): Promise<StackPlan>;
-}
-
-export function canPlan(driver: PlatformDriver): driver is PlatformDriver & Planner {
-  return typeof (driver as Partial<Planner>).plan === 'function';
-}
-
-/** A run that exists only in memory: same names and layout as a real run would get, nothing written. */
-export function dryRunContext(config: HarnessConfig, runId = config.runId ?? newRunId()): PlanContext {
-  const secrets = new Map<string, string>();
-  return {
-    runId,
-    config,
-    secret(name) {
-      if (!secrets.has(name)) secrets.set(name, crypto.randomBytes(32).toString('hex'));
-      const value = secrets.get(name)!;
-      registerSecret(value);
-      return value;
-    },
-    path: (...parts) => path.join(config.stateDir, 'runs', runId, ...parts),
-  };
 }
 
 /** The plan as text; paths inside the project are shown relative to it. */

@@ -1,0 +1,67 @@
+/**
+ * The few ngshare REST calls the harness makes itself, through the hub's proxy
+ * (`<hub>/services/ngshare/api/…`), the way ngshare-exchange makes them: form-encoded, with the
+ * calling user's own hub token. Used to give a scenario a course of its own (made by an ngshare
+ * admin) and to remove it again; the tutorial's own commands never go through here.
+ */
+import { HarnessError } from './errors.js';
+
+export class NgshareClient {
+  constructor(
+    /** The hub's public URL (the proxy), e.g. http://127.0.0.1:PORT */
+    private readonly hubUrl: string,
+    /** The calling user's hub token: ngshare asks the hub whose it is. */
+    private readonly token: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  private async call(method: 'POST' | 'DELETE' | 'GET', path: string, form: Record<string, string> = {}): Promise<Record<string, unknown>> {
+    const url = `${this.hubUrl.replace(/\/$/, '')}/services/ngshare/api${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { Authorization: `token ${this.token}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: method === 'GET' ? undefined : new URLSearchParams(form).toString(),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new HarnessError('ngshare', `${method} /api${path} failed: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+    }
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // An answer from the proxy or the hub rather than ngshare (a 503 page): reported below.
+    }
+    if (!res.ok || body.success !== true) {
+      throw new HarnessError('ngshare', `${method} /api${path} answered ${res.status}: ${String(body.message ?? text.slice(0, 200))}`);
+    }
+    return body;
+  }
+
+  /** POST /api/course/<id> (ngshare admins only), with its instructors. */
+  async createCourse(courseId: string, instructors: string[]): Promise<void> {
+    await this.call('POST', `/course/${encodeURIComponent(courseId)}`, { instructors: JSON.stringify(instructors) });
+  }
+
+  /** DELETE /api/course/<id> (ngshare admins only). */
+  async deleteCourse(courseId: string): Promise<void> {
+    await this.call('DELETE', `/course/${encodeURIComponent(courseId)}`);
+  }
+
+  /** POST /api/student/<course>/<student> (the course's instructors): what `add_student` does. */
+  async addStudent(courseId: string, student: string): Promise<void> {
+    await this.call('POST', `/student/${encodeURIComponent(courseId)}/${encodeURIComponent(student)}`, {
+      first_name: student,
+      last_name: '',
+      email: '',
+    });
+  }
+
+  /** GET /api/courses: the courses the caller teaches or takes (every course, for an admin). */
+  async courses(): Promise<string[]> {
+    return ((await this.call('GET', '/courses')).courses as string[] | undefined) ?? [];
+  }
+}
