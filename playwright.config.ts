@@ -43,7 +43,10 @@ export default defineConfig({
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
     // `npm run report` makes the Allure 3 report of these; categories.json is for Allure 2 readers.
     ['allure-playwright', { resultsDir: path.join(outputDir, 'allure-results'), detail: false, suiteTitle: true, categories: allure2Categories() }],
-    [at('reporters', 'allure-environment.ts'), { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform }],
+    [
+      at('reporters', 'allure-environment.ts'),
+      { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform },
+    ],
   ],
   use: { trace: 'retain-on-failure' },
   projects: [

@@ -30,11 +30,11 @@ test('durations as the harness prints them, back to milliseconds', () => {
   expect(parseDuration('soon')).toBeUndefined();
 });
 
-test('the setup test\'s progress lines give the stack\'s milestones and each environment build', () => {
+test("the setup test's progress lines give the stack's milestones and each environment build", () => {
   expect(setupMilestones(setupStderr)).toEqual({ envs: 402, services: 5600, servers: 18_200, builds: { hub: 41_200, user: 75_000 } });
 });
 
-test('a harness run as rows: the stack\'s parts, its steps, and what the harness adds around them', () => {
+test("a harness run as rows: the stack's parts, its steps, and what the harness adds around them", () => {
   const record: RunRecord = {
     runId: 'e2e-x',
     outputDir: '/out/e2e-x',
@@ -70,9 +70,16 @@ test('a harness run as rows: the stack\'s parts, its steps, and what the harness
   expect(timing.commands).toEqual([{ user: 'instructor1', command: 'nbgrader list', durationMs: 4000 }]);
 });
 
-test('with the spawn time known, the runner\'s share splits into start, new workers, and exit', () => {
+test("with the spawn time known, the runner's share splits into start, new workers, and exit", () => {
   const t0 = Date.parse('2026-11-26T12:00:00Z');
-  const test = (project: string, start: number, durationMs: number) => ({ project, title: project, status: 'passed' as const, durationMs, startedAtMs: t0 + start, stderr: '' });
+  const test = (project: string, start: number, durationMs: number) => ({
+    project,
+    title: project,
+    status: 'passed' as const,
+    durationMs,
+    startedAtMs: t0 + start,
+    stderr: '',
+  });
   const record: RunRecord = {
     runId: 'e2e-x',
     outputDir: '/out/e2e-x',
@@ -98,7 +105,7 @@ const floorOut = [
   '',
 ].join('\n');
 
-test('the floor script\'s lines as rows, its wall time as the total', () => {
+test("the floor script's lines as rows, its wall time as the total", () => {
   const timing = floorTiming(floorOut, 15_700);
   expect(timing.rows).toEqual({ 'proxy, ngshare, hub': 3000, 'user servers': 7000, 'Step 4': 3500, teardown: 2000, total: 15_700 });
   expect(timing.steps).toEqual(['Step 4']);

@@ -129,7 +129,10 @@ export function medianTiming(timings: Timing[]): Timing | undefined {
   const first = timings[0];
   const commands = first.commands.map((c, i) => ({
     ...c,
-    durationMs: percentile(timings.flatMap((t) => (t.commands[i] ? [t.commands[i].durationMs] : [])), 50)!,
+    durationMs: percentile(
+      timings.flatMap((t) => (t.commands[i] ? [t.commands[i].durationMs] : [])),
+      50,
+    )!,
   }));
   return { rows, steps: first.steps, commands };
 }
@@ -161,24 +164,43 @@ export function formatComparison(columns: { cold?: Timing; warm?: Timing; floor?
   const { cold, warm, floor } = columns;
   const steps = (warm ?? cold ?? floor)?.steps ?? [];
   const names = [
-    rowNames.envs, rowNames.services, rowNames.servers, ...steps, rowNames.teardown,
-    rowNames.setupExtra, rowNames.testExtra, rowNames.runner, rowNames.start, rowNames.workers, rowNames.exit, rowNames.total,
+    rowNames.envs,
+    rowNames.services,
+    rowNames.servers,
+    ...steps,
+    rowNames.teardown,
+    rowNames.setupExtra,
+    rowNames.testExtra,
+    rowNames.runner,
+    rowNames.start,
+    rowNames.workers,
+    rowNames.exit,
+    rowNames.total,
   ];
   const indent = new Set<string>([rowNames.start, rowNames.workers, rowNames.exit]);
   const body = names.map((name) => {
     const w = warm?.rows[name];
     const f = floor?.rows[name];
-    return [indent.has(name) ? `  of which ${name.replace('harness: ', '')}` : name, cell(cold?.rows[name]), cell(w), cell(f), w === undefined ? '' : signed(w - (f ?? 0))];
+    return [
+      indent.has(name) ? `  of which ${name.replace('harness: ', '')}` : name,
+      cell(cold?.rows[name]),
+      cell(w),
+      cell(f),
+      w === undefined ? '' : signed(w - (f ?? 0)),
+    ];
   });
   const lines = table(['', 'cold', 'warm', 'floor', 'warm − floor'], body);
   if (warm && floor && warm.commands.length) {
-    lines.push('', ...table(
-      ['command (warm vs floor)', 'warm', 'floor', 'warm − floor'],
-      warm.commands.map((c, i) => {
-        const f = floor.commands[i];
-        return [`${c.user}: ${c.command}`, cell(c.durationMs), cell(f?.durationMs), f ? signed(c.durationMs - f.durationMs) : ''];
-      }),
-    ));
+    lines.push(
+      '',
+      ...table(
+        ['command (warm vs floor)', 'warm', 'floor', 'warm − floor'],
+        warm.commands.map((c, i) => {
+          const f = floor.commands[i];
+          return [`${c.user}: ${c.command}`, cell(c.durationMs), cell(f?.durationMs), f ? signed(c.durationMs - f.durationMs) : ''];
+        }),
+      ),
+    );
   }
   return lines;
 }

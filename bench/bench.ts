@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from '../cluster/config.js';
 import { formatDuration, logger } from '../cluster/log.js';
-import { ensureEnvs } from '../cluster/local/python-envs.js';
+import { ensureEnvs } from '../cluster/python/python-envs.js';
 import { interrupts, runE2eChild } from './e2e-child.js';
 import { describeLoad, machineLoad, type MachineLoad } from './machine.js';
 import { isPassingRun, readRunRecord } from './run-record.js';
@@ -120,8 +120,8 @@ async function floorRun(envDirs: Record<'hub' | 'ngshare' | 'user', string>, cac
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   const wallMs = Math.round(performance.now() - started);
   const loadAfter = machineLoad();
@@ -196,7 +196,12 @@ lines.push(repeat > 1 ? `Per step (median row by row: warm of ${counted('warm')}
 lines.push(...formatComparison({ cold, warm, floor }));
 const builds = measured.find((m) => m.kind === 'cold')?.envBuilds ?? {};
 if (Object.keys(builds).length) {
-  lines.push('', `Cold run, environments built in parallel by uv: ${Object.entries(builds).map(([r, ms]) => `${r} ${formatDuration(ms)}`).join(', ')}`);
+  lines.push(
+    '',
+    `Cold run, environments built in parallel by uv: ${Object.entries(builds)
+      .map(([r, ms]) => `${r} ${formatDuration(ms)}`)
+      .join(', ')}`,
+  );
 }
 if (warm && floor) {
   const differences = commandListDifferences(warm, floor);
@@ -208,16 +213,23 @@ if (warm && floor) {
     '',
     `The harness's own time (environment check, setup and fixtures, npm/tsx/Playwright): ${formatDuration(own)}, ` +
       `${((100 * own) / floor.rows[rowNames.total]).toFixed(1)}% of the floor; the rest of warm − floor is the stack and the commands, ` +
-      'which the two run alike and which vary with the machine\'s load.',
+      "which the two run alike and which vary with the machine's load.",
   );
 }
 const loads = measured.flatMap((m) => [m.loadBefore, m.loadAfter]);
 const load1 = loads.map((l) => l.load[0]);
-lines.push('', `Machine: ${loadAtStart.cores} cores; load (1 min) around the runs: min ${Math.min(...load1).toFixed(2)}, max ${Math.max(...load1).toFixed(2)}; other harness runs seen: ${[...new Set(loads.flatMap((l) => l.otherRuns))].length}`);
+lines.push(
+  '',
+  `Machine: ${loadAtStart.cores} cores; load (1 min) around the runs: min ${Math.min(...load1).toFixed(2)}, max ${Math.max(...load1).toFixed(2)}; other harness runs seen: ${[...new Set(loads.flatMap((l) => l.otherRuns))].length}`,
+);
 const failed = measured.filter((m) => !m.ok);
 if (failed.length) {
   exitCode = 1;
-  lines.push('', `${failed.length} run(s) failed and are left out of the table (their times are in bench.json):`, ...failed.flatMap((m) => m.problems.map((p) => `  ${p}`)));
+  lines.push(
+    '',
+    `${failed.length} run(s) failed and are left out of the table (their times are in bench.json):`,
+    ...failed.flatMap((m) => m.problems.map((p) => `  ${p}`)),
+  );
 }
 if (interrupts.count) {
   exitCode = 130;
@@ -248,7 +260,10 @@ if (values.record) {
       `\`${results.command}\` on ${results.machine.cores} cores, ${results.machine.memGiB} GiB, Node ${results.machine.node}.`,
       `At the start: ${describeLoad(loadAtStart)}.`,
       '',
-      ...measured.map((m) => `- ${m.kind}: ${m.ok ? 'ok' : 'FAILED'}, ${formatDuration(m.wallMs)}, load ${m.loadBefore.load[0].toFixed(2)} → ${m.loadAfter.load[0].toFixed(2)}, other harness runs ${m.loadAfter.otherRuns.length}${m.runId ? ` (${m.runId})` : ''}`),
+      ...measured.map(
+        (m) =>
+          `- ${m.kind}: ${m.ok ? 'ok' : 'FAILED'}, ${formatDuration(m.wallMs)}, load ${m.loadBefore.load[0].toFixed(2)} → ${m.loadAfter.load[0].toFixed(2)}, other harness runs ${m.loadAfter.otherRuns.length}${m.runId ? ` (${m.runId})` : ''}`,
+      ),
       '',
       '```',
       ...lines.slice(1),

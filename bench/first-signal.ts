@@ -93,36 +93,38 @@ const { values } = parseArgs({
   strict: true,
 });
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrader-e2e-first-signal-'));
-const cases = ([
-  {
-    name: 'python',
-    what: 'local, no python3 on PATH',
-    args: [],
-    env: { PATH: pathWithoutPython(path.join(scratch, 'bin')) },
-    signal: /python/i,
-  },
-  ...(values['old-node'] ?? []).map((dir) => ({
-    name: 'node',
-    what: `local, Node ${path.basename(dir)}`,
-    args: [],
-    env: { PATH: `${path.join(path.resolve(dir), 'bin')}:${process.env.PATH}` },
-    signal: /Node\.js \d|node: v\d/,
-  })),
-  {
-    name: 'docker',
-    what: 'kind, Docker engine unreachable',
-    args: ['--platform', 'kind'],
-    env: { DOCKER_HOST: `unix://${path.join(scratch, 'no-docker.sock')}` },
-    signal: /FAIL docker|docker engine: does not answer/i,
-  },
-  {
-    name: 'kubeconfig',
-    what: 'jetstream, kubeconfig missing',
-    args: ['--platform', 'jetstream', '--kubeconfig', path.join(scratch, 'no-kubeconfig')],
-    env: { KUBECONFIG: '' },
-    signal: /kubeconfig/i,
-  },
-] as Case[]).filter((c) => !values.case || values.case.includes(c.name));
+const cases = (
+  [
+    {
+      name: 'python',
+      what: 'local, no python3 on PATH',
+      args: [],
+      env: { PATH: pathWithoutPython(path.join(scratch, 'bin')) },
+      signal: /python/i,
+    },
+    ...(values['old-node'] ?? []).map((dir) => ({
+      name: 'node',
+      what: `local, Node ${path.basename(dir)}`,
+      args: [],
+      env: { PATH: `${path.join(path.resolve(dir), 'bin')}:${process.env.PATH}` },
+      signal: /Node\.js \d|node: v\d/,
+    })),
+    {
+      name: 'docker',
+      what: 'kind, Docker engine unreachable',
+      args: ['--platform', 'kind'],
+      env: { DOCKER_HOST: `unix://${path.join(scratch, 'no-docker.sock')}` },
+      signal: /FAIL docker|docker engine: does not answer/i,
+    },
+    {
+      name: 'kubeconfig',
+      what: 'jetstream, kubeconfig missing',
+      args: ['--platform', 'jetstream', '--kubeconfig', path.join(scratch, 'no-kubeconfig')],
+      env: { KUBECONFIG: '' },
+      signal: /kubeconfig/i,
+    },
+  ] as Case[]
+).filter((c) => !values.case || values.case.includes(c.name));
 
 const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 console.log(`first-signal: ${describeLoad(machineLoad())}`);

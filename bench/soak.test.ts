@@ -6,7 +6,12 @@ import { aggregateSoak, formatSoakReport, type SoakRun } from './soak.js';
 import { percentile, readRunRecord, type TimedStep } from './run-record.js';
 
 const setup = (ms: number, status: TimedStep['status'] = 'passed'): TimedStep => ({ name: '[setup] bring up the platform', status, durationMs: ms });
-const step = (n: number, ms: number, status: TimedStep['status'] = 'passed', error?: string): TimedStep => ({ name: `Step ${n}`, status, durationMs: ms, error });
+const step = (n: number, ms: number, status: TimedStep['status'] = 'passed', error?: string): TimedStep => ({
+  name: `Step ${n}`,
+  status,
+  durationMs: ms,
+  error,
+});
 
 function run(index: number, steps: TimedStep[] | undefined, exitCode = steps?.some((s) => s.status === 'failed') ? 1 : 0): SoakRun {
   const runId = `e2e-20260101-00000${index}-abcd`;
@@ -50,10 +55,7 @@ test('a step that failed in one run and passed in others is flaky; the run is fa
 });
 
 test('a step that fails every time is a failure, not a flake; skipped steps do not count', () => {
-  const report = aggregateSoak([
-    run(1, [setup(20_000, 'failed'), step(4, 0, 'skipped')]),
-    run(2, [setup(21_000, 'failed'), step(4, 0, 'skipped')]),
-  ]);
+  const report = aggregateSoak([run(1, [setup(20_000, 'failed'), step(4, 0, 'skipped')]), run(2, [setup(21_000, 'failed'), step(4, 0, 'skipped')])]);
   expect(report.failed).toBe(2);
   expect(report.flaky).toEqual([]);
   expect(report.steps.map((s) => s.name)).toEqual(['[setup] bring up the platform']);
@@ -66,7 +68,7 @@ test('a run with no report, or a non-zero exit with every step green, is still a
   expect(report.failedRuns.map((r) => r.reason)).toEqual(['exit code 1, no report written', 'exit code 1, no step failed']);
 });
 
-test('the printed report names counts, the slowest step, flakes and each failed run\'s output', () => {
+test("the printed report names counts, the slowest step, flakes and each failed run's output", () => {
   const report = aggregateSoak([run(1, [step(7, 10_000)]), run(2, [step(7, 20_000, 'failed', 'boom')])]);
   const text = formatSoakReport(report).join('\n');
   expect(text).toContain('Soak: 2 runs: 1 passed, 1 failed; 1 flaky step');
@@ -84,7 +86,7 @@ test('percentile is the nearest rank', () => {
   expect(percentile([1, 2, 3, 4, 5], 100)).toBe(5);
 });
 
-test('a run\'s record: setup, the tutorial\'s steps, teardown, and a test that failed outside its steps', () => {
+test("a run's record: setup, the tutorial's steps, teardown, and a test that failed outside its steps", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soak-test-'));
   try {
     const result = (status: string, duration: number) => ({
@@ -93,7 +95,10 @@ test('a run\'s record: setup, the tutorial\'s steps, teardown, and a test that f
       stderr: [{ text: 'platform: ready\n' }],
       ...(status === 'passed' ? {} : { error: { message: 'Test timeout of 900000ms exceeded.\nmore' } }),
     });
-    const spec = (title: string, projectName: string, status: string, duration: number) => ({ title, tests: [{ projectName, results: [result(status, duration)] }] });
+    const spec = (title: string, projectName: string, status: string, duration: number) => ({
+      title,
+      tests: [{ projectName, results: [result(status, duration)] }],
+    });
     fs.writeFileSync(
       path.join(dir, 'playwright-results.json'),
       JSON.stringify({

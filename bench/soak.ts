@@ -138,7 +138,9 @@ export function formatSoakReport(report: SoakReport, relative: (p: string) => st
     const width = Math.max(...report.steps.map((s) => s.name.length), 4);
     lines.push('', `  ${'step'.padEnd(width)}  ${'ran'.padStart(4)}  ${'failed'.padStart(6)}  ${'p50'.padStart(10)}  ${'max'.padStart(10)}`);
     for (const s of report.steps) {
-      lines.push(`  ${s.name.padEnd(width)}  ${String(s.ran).padStart(4)}  ${String(s.failed).padStart(6)}  ${dur(s.p50Ms).padStart(10)}  ${dur(s.maxMs).padStart(10)}`);
+      lines.push(
+        `  ${s.name.padEnd(width)}  ${String(s.ran).padStart(4)}  ${String(s.failed).padStart(6)}  ${dur(s.p50Ms).padStart(10)}  ${dur(s.maxMs).padStart(10)}`,
+      );
     }
   }
   if (report.flaky.length) {
@@ -162,7 +164,9 @@ function printReport(runs: SoakRun[], details: string, relative: (p: string) => 
   if (loads.length) {
     const load1 = loads.map((l) => l.load[0]);
     const others = Math.max(...loads.map((l) => l.otherRuns.length));
-    console.log(`\nMachine: load (1 min) between runs: min ${Math.min(...load1).toFixed(2)}, p50 ${percentile(load1, 50)!.toFixed(2)}, max ${Math.max(...load1).toFixed(2)} on ${loads[0].cores} cores; up to ${others} other harness run(s) at once`);
+    console.log(
+      `\nMachine: load (1 min) between runs: min ${Math.min(...load1).toFixed(2)}, p50 ${percentile(load1, 50)!.toFixed(2)}, max ${Math.max(...load1).toFixed(2)} on ${loads[0].cores} cores; up to ${others} other harness run(s) at once`,
+    );
   }
   console.log(`Details: ${relative(details)}`);
 }
@@ -177,7 +181,9 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    console.log('Usage: npm run soak -- --runs N [-- <flags for npm run e2e>]\n       npm run soak -- --report e2e-output/soak-<stamp>   (print an earlier soak\'s report again)');
+    console.log(
+      "Usage: npm run soak -- --runs N [-- <flags for npm run e2e>]\n       npm run soak -- --report e2e-output/soak-<stamp>   (print an earlier soak's report again)",
+    );
     return 0;
   }
   const relative = (p: string) => path.relative(process.cwd(), p) || '.';
@@ -208,7 +214,17 @@ async function main(): Promise<number> {
     const loadAfter = machineLoad();
     const outputDir = path.join(config.outputDir, child.runId);
     const record = readRunRecord(outputDir);
-    const run: SoakRun = { index, runId: child.runId, exitCode: child.exitCode, wallMs: child.wallMs, outputDir, log: child.log, steps: record?.steps, loadBefore, loadAfter };
+    const run: SoakRun = {
+      index,
+      runId: child.runId,
+      exitCode: child.exitCode,
+      wallMs: child.wallMs,
+      outputDir,
+      log: child.log,
+      steps: record?.steps,
+      loadBefore,
+      loadAfter,
+    };
     runs.push(run);
     const ok = isPassingRun(child.exitCode, record?.steps);
     console.log(

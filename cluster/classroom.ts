@@ -78,7 +78,7 @@ class ClassroomBook {
           // A lock left by a process that died is not anyone's any more.
           const holder = Number(fs.readFileSync(this.lock, 'utf8'));
           if (holder && !isAlive(holder)) fs.rmSync(this.lock, { force: true });
-          throw new Error(`held by process ${holder}`);
+          throw new Error(`held by process ${holder}`, { cause: err });
         }
       },
       { what: `the classroom book ${this.file}`, timeoutMs: 30_000, intervalMs: 100 },
@@ -123,7 +123,8 @@ async function pointAtCourse(stack: Stack, user: string, courseId: string): Prom
       ? 'rm -f ~/.jupyter/nbgrader_config.py'
       : `mkdir -p ~/.jupyter && printf %s ${shellQuote(courseConfig(courseId))} > ~/.jupyter/nbgrader_config.py`;
   const result = await stack.exec(user, command);
-  if (result.exitCode !== 0) throw new HarnessError('classroom', `could not point ${user}'s nbgrader config at ${courseId} (exit ${result.exitCode})`, result.output);
+  if (result.exitCode !== 0)
+    throw new HarnessError('classroom', `could not point ${user}'s nbgrader config at ${courseId} (exit ${result.exitCode})`, result.output);
 }
 
 /** Opens a classroom of the stack: its students exist (servers started unless told otherwise), its course as asked. */

@@ -20,7 +20,10 @@ export const variantNames: Record<string, keyof StackVariant> = {
 
 export function parseVariant(spec: string | undefined): StackVariant {
   const variant: StackVariant = {};
-  for (const name of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const key = variantNames[name];
     if (!key) throw new UsageError(`unknown variant "${name}"; choose from: ${Object.keys(variantNames).join(', ')}`);
     variant[key] = true;
@@ -114,10 +117,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     },
     variant: parseVariant(env.E2E_VARIANT),
     chromium: env.E2E_CHROMIUM || undefined,
-    tutorialRepo: path.resolve(
-      rootDir,
-      env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream',
-    ),
+    tutorialRepo: path.resolve(rootDir, env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream'),
     kube: {
       kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,
       context: env.E2E_KUBE_CONTEXT || undefined,

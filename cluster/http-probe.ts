@@ -13,7 +13,7 @@ export async function httpAnswers(url: string, timeoutMs = 5_000): Promise<true>
     await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     return true;
   } catch (err) {
-    throw new Error(causeOf(err));
+    throw new Error(causeOf(err), { cause: err });
   }
 }
 
@@ -23,7 +23,7 @@ export async function httpOk(url: string, headers: Record<string, string> = {}, 
   try {
     res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new Error(causeOf(err));
+    throw new Error(causeOf(err), { cause: err });
   }
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return true;

@@ -45,7 +45,7 @@ export class HubClient {
       throw new HarnessError('hub', `${method} ${path} failed: ${cause}`);
     }
     const text = await res.text();
-    let json: unknown = undefined;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {

@@ -5,7 +5,10 @@
  */
 import { redact } from './redact.js';
 
-const debugSpec = (process.env.E2E_DEBUG ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const debugSpec = (process.env.E2E_DEBUG ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 function debugEnabled(ns: string): boolean {
   return debugSpec.some((s) => s === '*' || s === ns || (s.endsWith('*') && ns.startsWith(s.slice(0, -1))));

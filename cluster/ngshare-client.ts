@@ -36,7 +36,10 @@ export class NgshareClient {
       // An answer from the proxy or the hub rather than ngshare (a 503 page): reported below.
     }
     if (!res.ok || body.success !== true) {
-      throw new HarnessError('ngshare', `${method} /api${path} answered ${res.status}: ${String(body.message ?? text.slice(0, 200))}`);
+      throw new HarnessError(
+        'ngshare',
+        `${method} /api${path} answered ${res.status}: ${typeof body.message === 'string' ? body.message : text.slice(0, 200)}`,
+      );
     }
     return body;
   }

@@ -87,7 +87,12 @@ export function logTail(file: string, lines = 25): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
     const useful = text.split('\n').filter((l) => !l.includes('(e2e-harness@'));
-    return redact(useful.slice(-lines - 1).join('\n').trimEnd());
+    return redact(
+      useful
+        .slice(-lines - 1)
+        .join('\n')
+        .trimEnd(),
+    );
   } catch {
     return '(no log)';
   }
@@ -185,7 +190,10 @@ export async function stopProcesses(pids: number[], options: { group: boolean; g
 export async function stopRunProcesses(owner: ProcessOwner, graceMs = 8_000): Promise<void> {
   // A recorded pid that now belongs to someone else (reused after a crash) is left alone.
   const groups = owner.ledger.list().flatMap((r) => (r.kind === 'process' ? [r.pgid] : []));
-  await stopProcesses(groups.filter((pid) => isAlive(pid) && belongsToRun(pid, owner.runId)), { group: true, graceMs });
+  await stopProcesses(
+    groups.filter((pid) => isAlive(pid) && belongsToRun(pid, owner.runId)),
+    { group: true, graceMs },
+  );
   const tagged = findRunProcesses(owner.runId);
   if (tagged.length) await stopProcesses(tagged, { group: false, graceMs: 3_000 });
   owner.ledger.forget((r) => r.kind === 'process');

@@ -1,6 +1,6 @@
 /**
  * Every version the harness pins, in one place. The Python lock files under
- * cluster/local/requirements/ are generated from these by `npm run lock`.
+ * cluster/python/requirements/ are generated from these by `npm run lock`.
  */
 export const versions = {
   /** JupyterHub Helm chart the tutorial installs (its hub image pins jupyterhub 5.4.4). */

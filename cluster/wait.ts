@@ -21,7 +21,7 @@ export interface WaitOptions {
 export async function waitFor<T>(probe: () => Promise<T | undefined>, options: WaitOptions): Promise<T> {
   const { what, timeoutMs, intervalMs = 250, failFast } = options;
   const deadline = Date.now() + timeoutMs;
-  let last = 'no attempt finished';
+  let last: string;
   for (;;) {
     if (failFast) await failFast();
     try {

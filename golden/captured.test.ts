@@ -14,7 +14,13 @@ test('a harness transcript gives its command, exit code and home', () => {
       '',
     ].join('\n'),
   );
-  expect(captured).toMatchObject({ user: 'student1', command: 'nbgrader list', exitCode: 0, timedOut: false, output: '[ListApp | INFO] Released assignments:\n' });
+  expect(captured).toMatchObject({
+    user: 'student1',
+    command: 'nbgrader list',
+    exitCode: 0,
+    timedOut: false,
+    output: '[ListApp | INFO] Released assignments:\n',
+  });
   expect(inferHome(captured)).toBe('/work/main/.e2e/runs/e2e-20261126-112459-1a93/home/student1');
 });
 
@@ -35,7 +41,9 @@ test('a terminal session pasted from a pod: prompts and the typed command are dr
   expect(outcome.ok, outcome.diff).toBe(true);
   expect(outcome.report).toContain('exit code not known, not checked');
   // Also without a prompt: only "$ command" lines.
-  expect(parseCapturedTranscript('$ nbgrader list\n[ListApp | INFO] Released assignments:', 'nbgrader list').output).toBe('[ListApp | INFO] Released assignments:');
+  expect(parseCapturedTranscript('$ nbgrader list\n[ListApp | INFO] Released assignments:', 'nbgrader list').output).toBe(
+    '[ListApp | INFO] Released assignments:',
+  );
 });
 
 test('the home falls back to the pod home when nothing shows one', () => {

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { DriftReport, baselineFile, compareBaseline, recordBaseline, type DriftInput } from './drift.js';
 
-const input = (lines: string[], exitCode = 0): DriftInput => ({ id: 'step7-student-submit', platform: 'local', command: 'nbgrader submit ps1', exitCode, lines });
+const input = (lines: string[], exitCode = 0): DriftInput => ({
+  id: 'step7-student-submit',
+  platform: 'local',
+  command: 'nbgrader submit ps1',
+  exitCode,
+  lines,
+});
 const submit = [
   '[SubmitApp | INFO] Source: {{home}}/ps1',
   '[SubmitApp | INFO] Encoding: problem2.ipynb',

@@ -47,13 +47,7 @@ export function baselineFile(id: string, platform: string, dir = defaultGoldenDi
 
 /** The baseline's text: a header that changes only when the command or its exit code does. */
 export function formatBaseline(input: DriftInput): string {
-  return [
-    `# golden:    ${input.id}`,
-    `# command:   ${input.command}`,
-    `# exit code: ${input.exitCode}`,
-    ...driftForm(input.lines),
-    '',
-  ].join('\n');
+  return [`# golden:    ${input.id}`, `# command:   ${input.command}`, `# exit code: ${input.exitCode}`, ...driftForm(input.lines), ''].join('\n');
 }
 
 /** Whether this process may write baselines: never in CI, where a run must not bless itself. */
@@ -68,7 +62,16 @@ export function recordBaseline(input: DriftInput, dir = defaultGoldenDir, env: N
   const file = baselineFile(input.id, input.platform, dir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, formatBaseline(input));
-  return { id: input.id, platform: input.platform, command: input.command, status: 'recorded', baseline: relative(dir, file), added: [], removed: [], diff: '' };
+  return {
+    id: input.id,
+    platform: input.platform,
+    command: input.command,
+    status: 'recorded',
+    baseline: relative(dir, file),
+    added: [],
+    removed: [],
+    diff: '',
+  };
 }
 
 const relative = (dir: string, file: string) => path.relative(path.dirname(dir), file);
@@ -124,7 +127,9 @@ export function renderDriftReport(entries: DriftResult[], runId: string, strict:
     `${entries.length} commands: ${count('changed')} changed, ${count('unchanged')} unchanged, ${count('no baseline')} without a baseline` +
       (count('recorded') ? `, ${count('recorded')} recorded as the new baseline` : '') +
       '.',
-    strict ? 'Strict (--strict-drift): a changed command fails its step.' : 'Not strict: drift is reported here and fails nothing (--strict-drift to fail on it).',
+    strict
+      ? 'Strict (--strict-drift): a changed command fails its step.'
+      : 'Not strict: drift is reported here and fails nothing (--strict-drift to fail on it).',
     'Re-record the baseline with `npm run e2e -- --update-expected` (never in CI), then review and commit expected-output/recorded/.',
     '',
     '| golden | command | status | + | - | baseline |',

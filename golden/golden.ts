@@ -111,11 +111,13 @@ export function compileLine(text: string, where: { file: string; lineNo: number 
     const name = m[1].trim();
     const ph = placeholders[name];
     if (!ph) {
-      const known = Object.keys(placeholders).map((k) => `{{${k}}}`).join(' ');
+      const known = Object.keys(placeholders)
+        .map((k) => `{{${k}}}`)
+        .join(' ');
       throw new GoldenSyntaxError(where.file, where.lineNo, `unknown placeholder {{${m[1]}}}; known: ${known}`);
     }
     out += escapeRegExp(source.slice(at, m.index)) + ph.pattern;
-    at = m.index! + m[0].length;
+    at = m.index + m[0].length;
   }
   out += escapeRegExp(source.slice(at));
   return new RegExp(`^${out}$`);
@@ -167,7 +169,8 @@ export function parseGolden(id: string, text: string, file = id): Golden {
         throw new GoldenSyntaxError(file, lineNo, `unknown section {{${marker[1]}${marker[2]}}}; sections: ${sections.map((s) => `{{#${s}}}`).join(' ')}`);
       }
       if (marker[1] === '#') {
-        if (section) throw new GoldenSyntaxError(file, lineNo, `{{#${name}}} inside {{#${section.name}}} (opened at line ${section.lineNo}); sections do not nest`);
+        if (section)
+          throw new GoldenSyntaxError(file, lineNo, `{{#${name}}} inside {{#${section.name}}} (opened at line ${section.lineNo}); sections do not nest`);
         section = { name, lineNo, lines: [] };
       } else {
         if (section?.name !== name) throw new GoldenSyntaxError(file, lineNo, `{{/${name}}} closes no open {{#${name}}}`);

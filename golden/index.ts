@@ -19,15 +19,7 @@ export { normaliseOutput, driftForm, stripAnsi, podHome, type NormaliseContext }
 export { renderDiff, renderReport, renderAligned, renderActual, summarise, legend } from './render.js';
 export { listGoldens, loadGolden, goldenFile, defaultGoldenDir, goldenIdPattern } from './store.js';
 export { parseCapturedTranscript, inferHome, type CapturedTranscript } from './captured.js';
-export {
-  compareBaseline,
-  recordBaseline,
-  assertMayRecord,
-  baselineFile,
-  DriftReport,
-  type DriftInput,
-  type DriftResult,
-} from './drift.js';
+export { compareBaseline, recordBaseline, assertMayRecord, baselineFile, DriftReport, type DriftInput, type DriftResult } from './drift.js';
 
 export interface CompareContext extends NormaliseContext {
   /** Where the goldens are (default: the repository's expected-output/). */

@@ -94,12 +94,20 @@ test('a wrong assignment or course name fails', () => {
 
 test('an extra ERROR line fails even where other lines are allowed', () => {
   const outcome = compareLocal('step6-release-assignment', (t) =>
-    t.replace('[ReleaseAssignmentApp | INFO] Successfully', '[ReleaseAssignmentApp | ERROR] ngshare service returned invalid status code 500.\n[ReleaseAssignmentApp | INFO] Successfully'),
+    t.replace(
+      '[ReleaseAssignmentApp | INFO] Successfully',
+      '[ReleaseAssignmentApp | ERROR] ngshare service returned invalid status code 500.\n[ReleaseAssignmentApp | INFO] Successfully',
+    ),
   );
   expect(outcome.ok).toBe(false);
   expect(outcome.summary).toBe('golden step6-release-assignment: 1 unexpected output line (first: line 5)');
   expect(outcome.diff).toContain('output line 5 is not in the golden (looks like an error): [ReleaseAssignmentApp | ERROR] ngshare service');
-  for (const error of ['Traceback (most recent call last):', "KeyError: 'USER'", 'sqlite3.OperationalError: unable to open database file', '[IPKernelApp] CRITICAL | boom']) {
+  for (const error of [
+    'Traceback (most recent call last):',
+    "KeyError: 'USER'",
+    'sqlite3.OperationalError: unable to open database file',
+    '[IPKernelApp] CRITICAL | boom',
+  ]) {
     expect(compareLocal('step6-release-assignment', (t) => `${t}${error}\n`).ok, error).toBe(false);
   }
   // A new non-error line is listed, not failed: drift is where it shows as a change.
@@ -118,7 +126,10 @@ test('a changed exit code fails', () => {
 
 test('lines in an any-order run may come in any order; other required lines keep theirs', () => {
   const swapped = compareLocal('step7-student-submit', (t) =>
-    t.replace('Encoding: problem2.ipynb', 'Encoding: PLACEHOLDER').replace('Encoding: problem1.ipynb', 'Encoding: problem2.ipynb').replace('Encoding: PLACEHOLDER', 'Encoding: problem1.ipynb'),
+    t
+      .replace('Encoding: problem2.ipynb', 'Encoding: PLACEHOLDER')
+      .replace('Encoding: problem1.ipynb', 'Encoding: problem2.ipynb')
+      .replace('Encoding: PLACEHOLDER', 'Encoding: problem1.ipynb'),
   );
   expect(swapped.ok, swapped.diff).toBe(true);
   const reordered = compareLocal('step6-generate-assignment', (t) => {
@@ -150,7 +161,11 @@ test("the tutorial's own recorded blocks match their goldens, every line promise
     if (!found.length) throw new Error(`no output block in the tutorial contains ${has}`);
     return found[0];
   };
-  const only = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix)).join('\n');
+  const only = (text: string, prefix: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(prefix))
+      .join('\n');
   const recorded: Record<string, string> = {
     'step1-helm-install-ngshare': block('Congrats, ngshare'),
     'step1-get-pods-ngshare': block('ngshare-57545bf697-rbrcz'),
@@ -177,11 +192,22 @@ test("the tutorial's own recorded blocks match their goldens, every line promise
     const outcome = compareToGolden(id, { output: text }, { home: '/home/jovyan' });
     expect(outcome.ok, outcome.diff).toBe(true);
     const unpromised = outcome.comparison.lines.filter((l) => l.status !== 'matched');
-    expect(unpromised.map((l) => l.text), `${id}: tutorial lines its golden does not promise`).toEqual([]);
+    expect(
+      unpromised.map((l) => l.text),
+      `${id}: tutorial lines its golden does not promise`,
+    ).toEqual([]);
   }
   // Every output block of the tutorial has its golden (the two others are values-file lines to add).
   const claimed = new Set(Object.values(recorded).flatMap((t) => t.split('\n').filter(Boolean)));
-  const unclaimed = blocks.filter((b) => !b.startsWith('--values') && !b.includes('[pip show output truncated]') && !b.split('\n').filter(Boolean).every((l) => claimed.has(l)));
+  const unclaimed = blocks.filter(
+    (b) =>
+      !b.startsWith('--values') &&
+      !b.includes('[pip show output truncated]') &&
+      !b
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => claimed.has(l)),
+  );
   expect(unclaimed).toEqual([]);
   for (const id of unrecorded) expect(loadGolden(id).tutorial, id).toMatch(/shows no output|no output shown|paraphrases/);
 });

@@ -190,4 +190,3 @@ export function wordDiff(a: string, b: string): string {
     .map((part) => (part.added ? `{+${part.value}+}` : part.removed ? `[-${part.value}-]` : part.value))
     .join('');
 }
-

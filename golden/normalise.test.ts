@@ -9,11 +9,7 @@ test('colour codes, carriage returns and trailing whitespace go; leading whitesp
 });
 
 test("the user's home becomes {{home}}, whole path segments only", () => {
-  const out = [
-    `[QuickStartApp | INFO] Creating directory '${localHome}/course101'...`,
-    `cd ${localHome}`,
-    `${localHome}2/other`,
-  ].join('\n');
+  const out = [`[QuickStartApp | INFO] Creating directory '${localHome}/course101'...`, `cd ${localHome}`, `${localHome}2/other`].join('\n');
   expect(normaliseOutput(out, { home: `${localHome}/` })).toEqual([
     "[QuickStartApp | INFO] Creating directory '{{home}}/course101'...",
     'cd {{home}}',

@@ -45,7 +45,7 @@ export function normaliseOutput(output: string, context: NormaliseContext = {}):
 
   const text = stripAnsi(output).replace(/\r\n/g, '\n');
   const lines = text.split('\n').map((raw) => {
-    let line = raw.includes('\r') ? raw.split('\r').filter(Boolean).pop() ?? '' : raw;
+    let line = raw.includes('\r') ? (raw.split('\r').filter(Boolean).pop() ?? '') : raw;
     line = line.trimEnd();
     if (homePattern) line = line.replace(homePattern, '{{home}}');
     line = line.replace(sitePackages, '{{prefix}}$1');
@@ -78,7 +78,7 @@ export function driftForm(lines: string[]): string[] {
   }
   const family = (record: string[]) => unordered.map((f) => f(record[0])).find(Boolean);
   const out: string[][] = [];
-  for (let i = 0; i < records.length; ) {
+  for (let i = 0; i < records.length;) {
     const key = family(records[i]);
     let j = i + 1;
     while (key && j < records.length && family(records[j]) === key) j++;

@@ -30,7 +30,10 @@ export function renderAligned(c: Comparison): string {
   const before = new Map<number, Comparison['missing']>();
   for (const m of c.missing) {
     const at = m.closest ? c.lines.indexOf(m.closest) : m.after + 1;
-    before.set(at, [...(before.get(at) ?? []), m].sort((a, b) => a.line.lineNo - b.line.lineNo));
+    before.set(
+      at,
+      [...(before.get(at) ?? []), m].sort((a, b) => a.line.lineNo - b.line.lineNo),
+    );
   }
   const missingRows = (k: number) => (before.get(k) ?? []).map((m) => `${num(m.line.lineNo)} ${''.padStart(6)} ${marks.missing} ${m.line.text}`);
   c.lines.forEach((l, k) => {

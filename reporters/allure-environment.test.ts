@@ -18,7 +18,12 @@ test("the environment is the end of run's versions, else the newest bundle's, ne
   expect(runEnvironment(out, 'e2e-x', 'local')['versions from']).toMatch(/^not collected/);
   write('a-failure', { platform: 'local', nbgrader: '0.9.5' });
   write('later-failure', { error: 'hub: GET / failed: ECONNREFUSED' });
-  expect(runEnvironment(out, 'e2e-x', 'local')).toMatchObject({ run: 'e2e-x', platform: 'local', nbgrader: '0.9.5', 'versions from': path.join('diagnostics', 'a-failure', 'versions.json') });
+  expect(runEnvironment(out, 'e2e-x', 'local')).toMatchObject({
+    run: 'e2e-x',
+    platform: 'local',
+    nbgrader: '0.9.5',
+    'versions from': path.join('diagnostics', 'a-failure', 'versions.json'),
+  });
   write('end-of-run', { platform: 'local', nbgrader: '0.9.6' });
   expect(runEnvironment(out, 'e2e-x', 'local')).toMatchObject({ nbgrader: '0.9.6', 'tutorial pin: nbgrader': '0.9.5' });
 });

@@ -26,12 +26,19 @@ export function findRunningVersions(outputDir: string): { file: string; versions
     .map((file) => ({ file, mtime: fs.statSync(file).mtimeMs, versions: JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string> }))
     .filter((v) => !('error' in v.versions))
     // The end of the run is the last word; otherwise the newest bundle.
-    .sort((a, b) => Number(b.file.includes(`${path.sep}end-of-run${path.sep}`)) - Number(a.file.includes(`${path.sep}end-of-run${path.sep}`)) || b.mtime - a.mtime);
+    .sort(
+      (a, b) => Number(b.file.includes(`${path.sep}end-of-run${path.sep}`)) - Number(a.file.includes(`${path.sep}end-of-run${path.sep}`)) || b.mtime - a.mtime,
+    );
   return found[0] && { file: found[0].file, versions: found[0].versions };
 }
 
 /** The environment entries, in the order the report lists them. */
-export function runEnvironment(outputDir: string, runId: string, platform: string, live?: { versions?: Record<string, string>; error?: string }): Record<string, string> {
+export function runEnvironment(
+  outputDir: string,
+  runId: string,
+  platform: string,
+  live?: { versions?: Record<string, string>; error?: string },
+): Record<string, string> {
   const exported = findRunningVersions(outputDir);
   const running = exported?.versions ?? live?.versions;
   const env: Record<string, string> = { run: runId, platform: running?.platform ?? platform };

@@ -122,7 +122,9 @@ export default class ConsoleReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     this.finished.push({ test, result });
     if (result.status !== 'passed' && result.status !== 'skipped') this.announce(test);
-    this.print(`${mark[result.status]} ${this.name(test)}  ${formatDuration(result.duration)}${result.status === 'passed' || result.status === 'skipped' ? '' : `  ${result.status.toUpperCase()}`}`);
+    this.print(
+      `${mark[result.status]} ${this.name(test)}  ${formatDuration(result.duration)}${result.status === 'passed' || result.status === 'skipped' ? '' : `  ${result.status.toUpperCase()}`}`,
+    );
     for (const a of result.annotations) {
       if (['stack', 'diagnostics', 'known issue', 'drift', 'skip'].includes(a.type)) this.print(`    ${a.type}: ${a.description ?? ''}`);
     }
@@ -141,7 +143,9 @@ export default class ConsoleReporter implements Reporter {
   onEnd(result: FullResult): void {
     const count = (...statuses: Array<TestResult['status']>) => this.finished.filter((f) => statuses.includes(f.result.status)).length;
     // Not the "N passed, N failed" line CI reads: scripts/playwright-run.ts prints that one, last.
-    this.print(`\nResults: ${count('passed')} passed · ${count('failed', 'timedOut', 'interrupted')} failed · ${count('skipped')} skipped, in ${formatDuration(result.duration)}`);
+    this.print(
+      `\nResults: ${count('passed')} passed · ${count('failed', 'timedOut', 'interrupted')} failed · ${count('skipped')} skipped, in ${formatDuration(result.duration)}`,
+    );
     const projects = [...new Set(this.finished.map((f) => f.test.parent.project()?.name ?? '?'))];
     for (const project of projects) {
       const tests = this.finished.filter((f) => (f.test.parent.project()?.name ?? '?') === project);
@@ -188,5 +192,9 @@ function firstErrorLines(result: TestResult, max: number): string[] {
   const error = result.errors[0];
   if (!error || result.status === 'passed' || result.status === 'skipped') return [];
   const text = stripVTControlCharacters(error.message ?? error.value ?? '');
-  return text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, max);
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(0, max);
 }

@@ -22,7 +22,8 @@ export interface FailureCategory {
 }
 
 /** An ngshare answer that refuses the caller: the status line, or the failure text that follows it. */
-const ngshareRefusal = '(?:invalid status code 40[34]|returned failure: (?:Permission denied|Course not found|Assignment not found)|ngshare page answered HTTP 40[34])';
+const ngshareRefusal =
+  '(?:invalid status code 40[34]|returned failure: (?:Permission denied|Course not found|Assignment not found)|ngshare page answered HTTP 40[34])';
 
 export const failureCategories: readonly FailureCategory[] = [
   {

@@ -60,7 +60,9 @@ test.describe('JupyterLab with the nbgrader extensions', () => {
 
   test("the instructor's Nbgrader → Formgrader opens the formgrader", async ({ signIn }) => {
     const instructor = await signIn('instructor');
-    const loaded = instructor.page.waitForResponse((r) => r.request().resourceType() === 'document' && /\/formgrader\/manage_assignments$/.test(new URL(r.url()).pathname));
+    const loaded = instructor.page.waitForResponse(
+      (r) => r.request().resourceType() === 'document' && /\/formgrader\/manage_assignments$/.test(new URL(r.url()).pathname),
+    );
     const view = await instructor.openNbgraderView('Formgrader');
     const response = await loaded;
     const frameSrc = await test.step('instructor: the Formgrader tab loads the formgrader', async () => {

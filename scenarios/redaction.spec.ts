@@ -118,10 +118,16 @@ test('a whole run, traces and failure diagnostics included, writes and prints no
   const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as Record<string, string>;
   registerSecrets(Object.values(secrets));
   await test.info().attach('harness output (redacted)', { body: redact(printed), contentType: 'text/plain' });
-  expect(Object.keys(secrets), 'the run made its secrets').toEqual(expect.arrayContaining(['userPassword', 'harnessApiToken', 'ngshareApiToken', 'cookieSecret', 'proxyAuthToken']));
+  expect(Object.keys(secrets), 'the run made its secrets').toEqual(
+    expect.arrayContaining(['userPassword', 'harnessApiToken', 'ngshareApiToken', 'cookieSecret', 'proxyAuthToken']),
+  );
 
   // The Allure report people open is made from the run's results: search it too.
-  const report = await execa('npx', ['tsx', 'scripts/report.ts', runId!], { env: { E2E_OUTPUT_DIR: outputRoot, E2E_STATE_DIR: stateDir }, all: true, reject: false });
+  const report = await execa('npx', ['tsx', 'scripts/report.ts', runId!], {
+    env: { E2E_OUTPUT_DIR: outputRoot, E2E_STATE_DIR: stateDir },
+    all: true,
+    reject: false,
+  });
   expect(report.exitCode, report.all).toBe(0);
 
   const outputDir = path.join(outputRoot, runId!);

@@ -93,10 +93,10 @@ test('keyerror-user: outside a user server ngshare_exchange fails with KeyError 
   const { instructor, phase, stack } = await freshStack();
   const command = `ngshare-course-management create_course ${stack.state.courseId} ${instructor.user}`;
   // A bare exec (a standalone pod, a cron job) has neither JUPYTERHUB_USER nor USER.
-  await phase('error: run without the server\'s user variables', () =>
+  await phase("error: run without the server's user variables", () =>
     instructor.run(command, { unsetEnv: ['JUPYTERHUB_USER', 'USER'], golden: 'troubleshoot-keyerror-user' }),
   );
-  await phase('fix and recovery: the same command inside the user\'s server', () => instructor.run(command, { golden: 'step5-create-course' }));
+  await phase("fix and recovery: the same command inside the user's server", () => instructor.run(command, { golden: 'step5-create-course' }));
 });
 
 test('old-metadata: the ready-made notebooks need nbgrader update before generate', reproduce('old-metadata'), async ({ freshStack, run }) => {
@@ -151,7 +151,7 @@ test('sqlite-unwritable: ngshare cannot open its database until its storage is m
   await phase('recovery: ngshare answers', () => instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' }));
 });
 
-test('ngshare-admin-only: the ngshare page\'s admin actions answer 403 to a non-admin', reproduce('ngshare-admin-only'), async ({ freshStack, run }) => {
+test("ngshare-admin-only: the ngshare page's admin actions answer 403 to a non-admin", reproduce('ngshare-admin-only'), async ({ freshStack, run }) => {
   skipUnlessSupported('ngshare-admin-only', run.config.platform);
   const { instructor, student, phase, stack } = await freshStack();
   const hub = new HubClient(stack.state.hubApiUrl, stack.hubToken);
@@ -206,7 +206,10 @@ test('release-twice: a second release needs --force', reproduce('release-twice')
       cwd: courseId,
       check: (out) => {
         expect(out).toExitWith(0);
-        expect(out).toPrintLines([`[ReleaseAssignmentApp | INFO] Overwriting files: ${courseId} ps1`, '[ReleaseAssignmentApp | INFO] Successfully released ps1']);
+        expect(out).toPrintLines([
+          `[ReleaseAssignmentApp | INFO] Overwriting files: ${courseId} ps1`,
+          '[ReleaseAssignmentApp | INFO] Successfully released ps1',
+        ]);
       },
     }),
   );
@@ -242,15 +245,19 @@ test('sqlalchemy2-drift: with SQLAlchemy 2 ngshare reports a release it never st
   });
 });
 
-test('egress-policy-blocks-ngshare: user pods cannot reach ngshare until private IPs are allowed', reproduce('egress-policy-blocks-ngshare'), async ({ freshStack, run }) => {
-  skipUnlessSupported('egress-policy-blocks-ngshare', run.config.platform);
-  const { instructor, phase, stack } = await freshStack({ singleuserEgressBlocked: true });
-  await phase('error: nbgrader cannot reach ngshare', () =>
-    instructor.run('nbgrader list', { timeoutMs: 120_000, check: (out) => expect(out).toPrintLine(/\[ListApp \| ERROR\]/) }),
-  );
-  await phase('fix: singleuser.networkPolicy.egressAllowRules.privateIPs: true', () => redeployable(stack).redeploy({}));
-  await phase('recovery: ngshare answers', () => instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' }));
-});
+test(
+  'egress-policy-blocks-ngshare: user pods cannot reach ngshare until private IPs are allowed',
+  reproduce('egress-policy-blocks-ngshare'),
+  async ({ freshStack, run }) => {
+    skipUnlessSupported('egress-policy-blocks-ngshare', run.config.platform);
+    const { instructor, phase, stack } = await freshStack({ singleuserEgressBlocked: true });
+    await phase('error: nbgrader cannot reach ngshare', () =>
+      instructor.run('nbgrader list', { timeoutMs: 120_000, check: (out) => expect(out).toPrintLine(/\[ListApp \| ERROR\]/) }),
+    );
+    await phase('fix: singleuser.networkPolicy.egressAllowRules.privateIPs: true', () => redeployable(stack).redeploy({}));
+    await phase('recovery: ngshare answers', () => instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' }));
+  },
+);
 
 test('every case of the catalogue has a scenario here', () => {
   const source = fs.readFileSync(new URL(import.meta.url), 'utf8');

@@ -11,14 +11,12 @@
 // Runs younger than --older-than (default 2h: a run in progress is left alone) and runs kept with
 // --keep (unless --include-kept) are skipped. --dry-run lists what would go and removes nothing.
 import { parseArgs } from 'node:util';
-import fs from 'node:fs';
-import { $ } from 'zx';
-import { readConfig } from '../cluster/config.js';
+import { platformNames, readConfig } from '../cluster/config.js';
 import { errorMessage } from '../cluster/errors.js';
 import { tearDown } from '../cluster/lifecycle.js';
-import { findRun, listRuns, isRunId } from '../cluster/run/index.js';
-import { chooseKubeconfig, Kube, listRunNamespaces, loadKubeconfig } from '../cluster/kube/kube-api.js';
-import { kindArgv, runClusters } from '../cluster/kube/kind.js';
+import { findRun, listRuns, isRunId, runStartedAt } from '../cluster/run/index.js';
+import { canReap } from '../cluster/platform.js';
+import { createDriver } from '../cluster/platforms.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -39,22 +37,17 @@ function parseAge(text: string): number {
   return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[(m[2] ?? 's') as 's'];
 }
 
-/** When a run started, from its id (e2e-YYYYMMDD-HHMMSS-xxxx, UTC). */
-function startedAt(runId: string): number {
-  const m = /^e2e-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-/.exec(runId);
-  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : Date.now();
-}
-
 if (values.kubeconfig) process.env.E2E_KUBECONFIG = values.kubeconfig;
+if (values.context) process.env.E2E_KUBE_CONTEXT = values.context;
 const config = readConfig();
-const minAgeMs = parseAge(values['older-than']!);
-const dryRun = values['dry-run']!;
+const minAgeMs = parseAge(values['older-than']);
+const dryRun = values['dry-run'];
 const verb = dryRun ? 'would remove' : 'removing';
 let failures = 0;
 
 /** Old enough, and not kept on purpose (as far as this machine knows). */
 function isStale(runId: string): boolean {
-  if (Date.now() - startedAt(runId) < minAgeMs) return false;
+  if (Date.now() - (runStartedAt(runId) ?? Date.now()) < minAgeMs) return false;
   const run = findRun(config, runId);
   return values['include-kept'] || !run?.stack.isKept();
 }
@@ -77,30 +70,16 @@ for (const runId of listRuns(config).filter(isStale)) {
   await attempt(`run ${runId} (${run.ledger.list().length} recorded resource(s))`, () => tearDown(run));
 }
 
-// 2. kind clusters named like a run, wherever they came from.
-const kind = await $({ nothrow: true, quiet: true })`kind ${kindArgv.getClusters()}`;
-if (kind.exitCode === 0) {
-  for (const cluster of runClusters(kind.stdout).filter(isStale)) {
-    await attempt(`kind cluster ${cluster}`, () => $({ quiet: true })`kind delete cluster --name ${cluster}`);
+// 2. What no ledger here knows of, found by each platform that can look (kind clusters named like a
+//    run, namespaces labelled with one on the kubeconfig's cluster).
+for (const name of platformNames) {
+  const driver = await createDriver(name);
+  if (!canReap(driver)) continue;
+  const { leftovers, notes } = await driver.findLeftovers(config);
+  for (const note of notes) console.log(`reap: ${name}: ${note}`);
+  for (const leftover of leftovers.filter((l) => isRunId(l.runId) && isStale(l.runId))) {
+    await attempt(`${leftover.description} of run ${leftover.runId}`, () => leftover.remove());
   }
-} else {
-  console.log('reap: kind is not installed or not working: kind clusters not checked');
-}
-
-// 3. Namespaces labelled with a run, on the cluster the kubeconfig names.
-const choice = chooseKubeconfig(config);
-if (values.kubeconfig || values.context || fs.existsSync(choice.file)) {
-  try {
-    const { kc, target } = loadKubeconfig(choice, values.context ?? config.kube.context);
-    for (const ns of (await listRunNamespaces(kc)).filter((n) => isRunId(n.runId) && isStale(n.runId))) {
-      await attempt(`namespace ${ns.name} of run ${ns.runId} (context ${target.context})`, () => new Kube(kc, ns.name).deleteOwnedNamespace(ns.runId));
-    }
-  } catch (err) {
-    failures += 1;
-    console.error(`reap: namespaces not checked: ${errorMessage(err)}`);
-  }
-} else {
-  console.log(`reap: no kubeconfig (${choice.file}): namespaces not checked`);
 }
 
 if (failures) process.exitCode = 1;

@@ -76,7 +76,14 @@ if (parsed.values.open) await serve(reportDir, Number(parsed.values.port ?? 0));
  * report is one self-contained index.html, so a plain file server is all it needs.
  */
 async function serve(dir: string, port: number): Promise<void> {
-  const types: Record<string, string> = { '.html': 'text/html', '.json': 'application/json', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.json': 'application/json',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.png': 'image/png',
+    '.svg': 'image/svg+xml',
+  };
   const server = http.createServer((req, res) => {
     const wanted = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/\/$/, '/index.html');
     const file = path.join(dir, path.normalize(wanted));

@@ -12,7 +12,13 @@ try {
   const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { list: { type: 'boolean' }, all: { type: 'boolean' }, platform: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      list: { type: 'boolean' },
+      all: { type: 'boolean' },
+      platform: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -38,6 +44,6 @@ try {
   }
 } catch (err) {
   if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-  console.error(err instanceof UsageError ? err.message : `usage: ${(err as Error).message}\n${help}`);
+  console.error(err instanceof UsageError ? err.message : `usage: ${err.message}\n${help}`);
   process.exitCode = 2;
 }

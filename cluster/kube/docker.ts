@@ -80,7 +80,13 @@ export async function dockerPreflight(need: ResourceNeed, docker = new Docker(),
     return engineChecks(info, need, kubeTools.docker.minimum);
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    return [{ name: 'docker engine', ok: false, detail: `does not answer at ${await dockerEndpoint(docker)}: ${e.code ?? e.message}; start Docker, or set DOCKER_HOST` }];
+    return [
+      {
+        name: 'docker engine',
+        ok: false,
+        detail: `does not answer at ${await dockerEndpoint(docker)}: ${e.code ?? e.message}; start Docker, or set DOCKER_HOST`,
+      },
+    ];
   } finally {
     clearTimeout(timer);
   }
@@ -152,7 +158,14 @@ export async function buildImage(image: BakedImage, docker = new Docker()): Prom
       stream,
       (err: Error | null, output: Array<{ error?: string }>) => {
         const failed = err ?? output?.find((o) => o.error);
-        if (failed) reject(new HarnessError('docker', `build of ${image.name}:${image.tag} failed`, `${lines.slice(-15).join('')}${'error' in failed ? failed.error : (failed as Error).message}`));
+        if (failed)
+          reject(
+            new HarnessError(
+              'docker',
+              `build of ${image.name}:${image.tag} failed`,
+              `${lines.slice(-15).join('')}${'error' in failed ? failed.error : (failed as Error).message}`,
+            ),
+          );
         else resolve();
       },
       (event: { stream?: string }) => {

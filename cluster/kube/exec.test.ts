@@ -17,14 +17,15 @@ function fakeExec(frames: Frame[], calls: unknown[][] = []): ExecApi {
     async exec(namespace, pod, container, command, stdout, stderr, _stdin, tty, onStatus) {
       calls.push([namespace, pod, container, command, tty]);
       const socket = Object.assign(new EventEmitter(), { close: () => socket.emit('close') });
-      setImmediate(async () => {
+      const play = async () => {
         for (const f of frames) {
           if (f[0] === 'wait') await new Promise((r) => setTimeout(r, f[1]));
           else if (f[0] === 'status') onStatus?.(f[1]);
           else (f[0] === 'out' ? stdout : stderr)!.write(typeof f[1] === 'string' ? Buffer.from(f[1]) : f[1]);
         }
         if (!frames.some((f) => f[0] === 'wait' && f[1] > 1000)) socket.emit('close');
-      });
+      };
+      setImmediate(() => void play());
       return socket;
     },
   };
@@ -33,12 +34,26 @@ function fakeExec(frames: Frame[], calls: unknown[][] = []): ExecApi {
 
 const target = { namespace: 'jhub', pod: 'jupyter-student1', container: 'notebook' };
 const exitWith = (code: number): V1Status =>
-  code === 0 ? { status: 'Success' } : { status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${code}`, details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
+  code === 0
+    ? { status: 'Success' }
+    : {
+        status: 'Failure',
+        reason: 'NonZeroExitCode',
+        message: `command terminated with non-zero exit code: ${code}`,
+        details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+      };
 
 test('the command runs as `bash -c`, in the working directory, with the variables to drop removed', () => {
   expect(execArgv('nbgrader list', '/home/jovyan')).toEqual(['bash', '-c', 'cd -- /home/jovyan || exit\nnbgrader list']);
   expect(execArgv('ngshare-course-management list_courses', '/home/jovyan/my course', ['JUPYTERHUB_USER', 'USER'])).toEqual([
-    'env', '-u', 'JUPYTERHUB_USER', '-u', 'USER', 'bash', '-c', "cd -- '/home/jovyan/my course' || exit\nngshare-course-management list_courses",
+    'env',
+    '-u',
+    'JUPYTERHUB_USER',
+    '-u',
+    'USER',
+    'bash',
+    '-c',
+    "cd -- '/home/jovyan/my course' || exit\nngshare-course-management list_courses",
   ]);
   expect(resolveCwd('/home/jovyan', undefined)).toBe('/home/jovyan');
   expect(resolveCwd('/home/jovyan', 'course101')).toBe('/home/jovyan/course101');
@@ -69,23 +84,45 @@ test('stdout and stderr are kept apart and together, in the order they arrived, 
 
 test('a character split across two frames is decoded whole', async () => {
   const bytes = Buffer.from('Grüße\n');
-  const api = fakeExec([['out', bytes.subarray(0, 3)], ['out', bytes.subarray(3)], ['status', exitWith(0)]]);
+  const api = fakeExec([
+    ['out', bytes.subarray(0, 3)],
+    ['out', bytes.subarray(3)],
+    ['status', exitWith(0)],
+  ]);
   expect((await execInPod(api, target, ['true'], 5_000)).output).toBe('Grüße\n');
 });
 
-test('a non-zero exit is the command\'s exit code, read from the status channel', async () => {
-  const r = await execInPod(fakeExec([['err', 'Traceback …\n'], ['status', exitWith(255)]]), target, ['x'], 5_000);
+test("a non-zero exit is the command's exit code, read from the status channel", async () => {
+  const r = await execInPod(
+    fakeExec([
+      ['err', 'Traceback …\n'],
+      ['status', exitWith(255)],
+    ]),
+    target,
+    ['x'],
+    5_000,
+  );
   expect(r.exitCode).toBe(255);
   expect(exitCodeOf(exitWith(2))).toBe(2);
 });
 
 test('a refusal by the pod is an error of the harness, not an exit code', async () => {
   const refused: V1Status = { status: 'Failure', reason: 'InternalError', message: 'container notebook is not valid for pod jupyter-student1' };
-  await expect(execInPod(fakeExec([['status', refused]]), target, ['x'], 5_000)).rejects.toThrow('exec: the pod refused the command: container notebook is not valid for pod jupyter-student1');
+  await expect(execInPod(fakeExec([['status', refused]]), target, ['x'], 5_000)).rejects.toThrow(
+    'exec: the pod refused the command: container notebook is not valid for pod jupyter-student1',
+  );
   await expect(execInPod(fakeExec([['out', 'partial']]), target, ['x'], 5_000)).rejects.toThrow(HarnessError);
 });
 
 test('a command past its bound is reported as timed out with what it printed so far', async () => {
-  const r = await execInPod(fakeExec([['out', 'working…\n'], ['wait', 10_000]]), target, ['sleep', '60'], 300);
+  const r = await execInPod(
+    fakeExec([
+      ['out', 'working…\n'],
+      ['wait', 10_000],
+    ]),
+    target,
+    ['sleep', '60'],
+    300,
+  );
   expect(r).toMatchObject({ timedOut: true, exitCode: -1, output: 'working…\n' });
 });

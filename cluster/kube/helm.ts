@@ -52,11 +52,17 @@ export function chartSearchArgv(chart: string, version: string, cacheDir: string
 
 export function upgradeInstallArgv(release: HelmRelease, target: KubeTarget, cacheDir: string): string[] {
   return [
-    'upgrade', '--install', release.name, release.chart,
-    '--version', release.version,
-    '--namespace', release.namespace,
+    'upgrade',
+    '--install',
+    release.name,
+    release.chart,
+    '--version',
+    release.version,
+    '--namespace',
+    release.namespace,
     ...release.valuesFiles.flatMap((f) => ['--values', f]),
-    '--timeout', release.timeout,
+    '--timeout',
+    release.timeout,
     ...targetArgs(target),
     ...repoStoreArgs(cacheDir),
   ];
@@ -73,11 +79,13 @@ export function isReleaseNotFound(err: unknown): boolean {
 
 /** What a person should know about a Helm failure the harness has seen before. */
 export function explainHelmFailure(stderr: string): string | undefined {
-  if (/is not a valid chart repository|failed to fetch .*index\.yaml|could not find protocol handler|no such host|connection refused.*index\.yaml/i.test(stderr)) {
+  if (
+    /is not a valid chart repository|failed to fetch .*index\.yaml|could not find protocol handler|no such host|connection refused.*index\.yaml/i.test(stderr)
+  ) {
     return 'the chart repository cannot be read (no network, a proxy, or a wrong URL)';
   }
   if (/no repo named|repo .* not found|no repositories (found|to show)/i.test(stderr)) {
-    return 'the chart repository is missing from the harness\'s Helm repository list (the `helm repo add` step did not run or failed)';
+    return "the chart repository is missing from the harness's Helm repository list (the `helm repo add` step did not run or failed)";
   }
   if (/chart .* (version .* )?not found|failed to download/i.test(stderr)) {
     return 'the pinned chart version is not in the repository';
@@ -105,6 +113,10 @@ export function assertChartListed(chart: string, version: string, searchJson: st
   const repo = chart.split('/')[0] as RepoName;
   if (!entries.some((e) => e.name === chart && e.version === version)) {
     const url = chartRepos[repo]?.url ?? 'its repository';
-    throw new HarnessError('helm', `chart ${chart} ${version} is not in the chart repository ${repo} (${url})`, entries.length ? `listed: ${entries.map((e) => `${e.name} ${e.version}`).join(', ')}` : 'the repository lists no such chart');
+    throw new HarnessError(
+      'helm',
+      `chart ${chart} ${version} is not in the chart repository ${repo} (${url})`,
+      entries.length ? `listed: ${entries.map((e) => `${e.name} ${e.version}`).join(', ')}` : 'the repository lists no such chart',
+    );
   }
 }

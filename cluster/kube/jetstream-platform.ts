@@ -15,12 +15,14 @@ import type { AddressInfo } from 'node:net';
 import { HarnessError, errorMessage } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { HubClient } from '../hub-client.js';
-import type { PreflightCheck, StackVariant } from '../platform.js';
+import fs from 'node:fs';
+import type { HarnessConfig } from '../config.js';
+import type { Leftover, PreflightCheck, Reaper, StackVariant } from '../platform.js';
 import type { KubeState } from './kube-details.js';
 import { registerSecret } from '../redact.js';
 import type { Run } from '../run/index.js';
 import { uninstallArgv } from './helm.js';
-import { assertClusterAnswers, chooseKubeconfig, kubeconfigFor, loadKubeconfig } from './kube-api.js';
+import { assertClusterAnswers, chooseKubeconfig, Kube, kubeconfigFor, listRunNamespaces, loadKubeconfig } from './kube-api.js';
 import { detailsOf, KubeDriverBase, log, type Step } from './kube-driver.js';
 import { KubeStack } from './kube-stack.js';
 import type { KubeDetails } from './kube-details.js';
@@ -41,10 +43,15 @@ function operatorToken(run: Run): string | undefined {
 /** ngshare's --admins, as its deployment passes them (who may create courses on that release). */
 export function ngshareAdmins(args: string[] | undefined): string[] {
   const i = (args ?? []).indexOf('--admins');
-  return i >= 0 && args![i + 1] ? args![i + 1].split(',').map((a) => a.trim()).filter(Boolean) : [];
+  return i >= 0 && args![i + 1]
+    ? args![i + 1]
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean)
+    : [];
 }
 
-export class JetstreamDriver extends KubeDriverBase {
+export class JetstreamDriver extends KubeDriverBase implements Reaper {
   readonly name = 'jetstream' as const;
 
   protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
@@ -78,7 +85,11 @@ export class JetstreamDriver extends KubeDriverBase {
       checks.push(
         operatorToken(run)
           ? { name: ADMIN_TOKEN_ENV, ok: true, detail: 'set' }
-          : { name: ADMIN_TOKEN_ENV, ok: false, detail: `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)` },
+          : {
+              name: ADMIN_TOKEN_ENV,
+              ok: false,
+              detail: `--existing-release needs the hub admin token in ${ADMIN_TOKEN_ENV} (an admin user's or an admin service's API token)`,
+            },
       );
     }
     // Every problem at once: the tool, the kubeconfig or its context, then whether the cluster answers.
@@ -91,7 +102,13 @@ export class JetstreamDriver extends KubeDriverBase {
         checks.push({ name: 'cluster', ok: false, detail: errorMessage(err).replace(/^kube: /, '') });
       }
     } catch (err) {
-      checks.push({ name: 'kubeconfig', ok: false, detail: errorMessage(err).replace(/^kube: /, '').replace(/\n/g, '; ') });
+      checks.push({
+        name: 'kubeconfig',
+        ok: false,
+        detail: errorMessage(err)
+          .replace(/^kube: /, '')
+          .replace(/\n/g, '; '),
+      });
     }
     for (const c of checks) log.info(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     return requireChecks('jetstream', checks);
@@ -117,7 +134,9 @@ export class JetstreamDriver extends KubeDriverBase {
       layout.existingRelease
         ? `releases:      the existing ${r.hub.name} and ${r.ngshare.name} (not reinstalled)`
         : `releases:      ${r.ngshare.name} (${r.ngshare.chart} ${r.ngshare.version}), ${r.hub.name} (${r.hub.chart} ${r.hub.version})`,
-      ...(layout.existingRelease ? [] : [`values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`]),
+      ...(layout.existingRelease
+        ? []
+        : [`values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`]),
       `users:         ${layout.names.instructor} (instructor), ${layout.names.student} (student); course ${layout.names.courseId} (run-unique names on a shared cluster)`,
       `hub:           http://127.0.0.1:<free port>, a port-forward to the proxy pod's port ${proxyForward.podPort}`,
     ];
@@ -130,14 +149,14 @@ export class JetstreamDriver extends KubeDriverBase {
   protected platformNotes(layout: KubeLayout): string[] {
     if (layout.existingRelease) {
       return [
-        'the release\'s own nbgrader_config.py names its course; the run gives its users the run\'s course in ~/.jupyter/nbgrader_config.py, which Jupyter reads before /etc/jupyter',
-        'creating the run\'s course (tutorial Step 5) needs an ngshare admin: the release\'s ngshare --admins are read and reported; the run\'s instructor is not one of them unless the operator made it so',
-        'teardown deletes the run\'s hub users (kubespawner deletes their volumes with them); a course created in ngshare stays (deleting one needs an ngshare admin)',
+        "the release's own nbgrader_config.py names its course; the run gives its users the run's course in ~/.jupyter/nbgrader_config.py, which Jupyter reads before /etc/jupyter",
+        "creating the run's course (tutorial Step 5) needs an ngshare admin: the release's ngshare --admins are read and reported; the run's instructor is not one of them unless the operator made it so",
+        "teardown deletes the run's hub users (kubespawner deletes their volumes with them); a course created in ngshare stays (deleting one needs an ngshare admin)",
       ];
     }
     return [
       'shared-cluster values: the proxy is ClusterIP (no public load balancer for a hub whose test users share one password)',
-      'the deployment\'s values are used as they are otherwise (storage classes, access modes, network policies): what fails on this cluster fails for its users too',
+      "the deployment's values are used as they are otherwise (storage classes, access modes, network policies): what fails on this cluster fails for its users too",
     ];
   }
 
@@ -146,7 +165,12 @@ export class JetstreamDriver extends KubeDriverBase {
       title: `Port-forward 127.0.0.1:<free port> to a ready proxy pod's port ${proxyForward.podPort} (a detached process, recorded for teardown)`,
       notes: [`client-node PortForward to pods with ${proxyForward.labelSelector} in ${layout.namespace}`],
       run: async ({ run, state, details }) => {
-        const forward = await startForwardDaemon(run, { target: layout.target, namespace: layout.namespace, ...proxyForward, portFile: run.dirs.path('port-forward.port') });
+        const forward = await startForwardDaemon(run, {
+          target: layout.target,
+          namespace: layout.namespace,
+          ...proxyForward,
+          portFile: run.dirs.path('port-forward.port'),
+        });
         details.portForward = forward;
         state.hubUrl = `http://127.0.0.1:${forward.port}`;
         state.hubApiUrl = `${state.hubUrl}/hub/api`;
@@ -158,12 +182,12 @@ export class JetstreamDriver extends KubeDriverBase {
     if (!layout.existingRelease) return { before: [this.namespaceStep(layout)], reach: [this.forwardStep(layout)] };
     const findRelease: Step = {
       title: `Find the existing release in namespace ${layout.namespace}: deployments hub, proxy and ngshare available (nothing is installed or changed)`,
-      notes: ['client-node: list Deployments; read ngshare\'s --admins from its container args'],
+      notes: ["client-node: list Deployments; read ngshare's --admins from its container args"],
       run: async ({ run, kube }) => {
         run.secrets.set('hubAdminToken', operatorToken(run)!);
-        const [, , ngshare] = await kube().awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` }).then((ds) =>
-          ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)),
-        );
+        const [, , ngshare] = await kube()
+          .awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` })
+          .then((ds) => ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)));
         const admins = ngshareAdmins(ngshare?.spec?.template.spec?.containers[0]?.args);
         log.info(`ngshare admins of this release: ${admins.join(', ') || 'none'}`);
         if (!admins.includes(layout.names.instructor)) {
@@ -180,7 +204,7 @@ export class JetstreamDriver extends KubeDriverBase {
     return [
       {
         title: `Give the run's users the run's course ${courseId} in ~/.jupyter/nbgrader_config.py`,
-        notes: ['exec in each user\'s pod; the release\'s /etc/jupyter/nbgrader_config.py still names the exchange'],
+        notes: ["exec in each user's pod; the release's /etc/jupyter/nbgrader_config.py still names the exchange"],
         run: async ({ run, state }) => {
           const stack = new KubeStack(state, run);
           const file = `c = get_config()\\nc.CourseDirectory.course_id = '${courseId}'\\n`;
@@ -196,14 +220,22 @@ export class JetstreamDriver extends KubeDriverBase {
   protected teardownSteps(layout: KubeLayout): PlanStep[] {
     const stop = { title: 'Stop the port-forward process (by the pid the ledger recorded)' };
     if (layout.existingRelease) {
-      return [{ title: `Stop the servers of ${layout.names.instructor} and ${layout.names.student} and delete the users (hub REST API; nothing else of the release is touched)` }, stop];
+      return [
+        {
+          title: `Stop the servers of ${layout.names.instructor} and ${layout.names.student} and delete the users (hub REST API; nothing else of the release is touched)`,
+        },
+        stop,
+      ];
     }
     const { hub, ngshare } = layout.releases;
     return [
       stop,
       { title: `Uninstall ${hub.name}`, commands: [['helm', ...uninstallArgv(hub.name, hub.namespace, layout.target)]] },
       { title: `Uninstall ${ngshare.name}`, commands: [['helm', ...uninstallArgv(ngshare.name, ngshare.namespace, layout.target)]] },
-      { title: `Delete namespace ${layout.namespace}, only if it carries this run's label`, notes: ['client-node: DELETE /api/v1/namespaces/…, then wait for it to go (≤ 5 min)'] },
+      {
+        title: `Delete namespace ${layout.namespace}, only if it carries this run's label`,
+        notes: ['client-node: DELETE /api/v1/namespaces/…, then wait for it to go (≤ 5 min)'],
+      },
     ];
   }
 
@@ -220,10 +252,39 @@ export class JetstreamDriver extends KubeDriverBase {
     const state = run.stack.load();
     const token = run.secrets.get(details.tokenSecret);
     const client = new HubClient(state.hubApiUrl, token);
-    if (state.hubApiUrl && (await client.info().then(() => true, () => false))) return { client, close: () => undefined };
+    if (
+      state.hubApiUrl &&
+      (await client.info().then(
+        () => true,
+        () => false,
+      ))
+    )
+      return { client, close: () => undefined };
     const server: net.Server = await serveForward(kubeconfigFor(details.target), { namespace: details.namespace, ...proxyForward });
     const port = (server.address() as AddressInfo).port;
     return { client: new HubClient(`http://127.0.0.1:${port}/hub/api`, token), close: () => server.close() };
+  }
+
+  /** Namespaces labelled with a run, on the cluster the kubeconfig names (--kubeconfig/--context, else KUBECONFIG, else ~/.kube/config). */
+  async findLeftovers(config: HarnessConfig): Promise<{ leftovers: Leftover[]; notes: string[] }> {
+    const choice = chooseKubeconfig(config);
+    if (!config.kube.kubeconfig && !config.kube.context && !fs.existsSync(choice.file)) {
+      return { leftovers: [], notes: [`no kubeconfig (${choice.file}): namespaces not checked`] };
+    }
+    try {
+      const { kc, target } = loadKubeconfig(choice, config.kube.context);
+      const namespaces = await listRunNamespaces(kc);
+      const leftovers = namespaces.map((ns) => ({
+        description: `namespace ${ns.name} (context ${target.context})`,
+        runId: ns.runId,
+        remove: async () => {
+          await new Kube(kc, ns.name).deleteOwnedNamespace(ns.runId);
+        },
+      }));
+      return { leftovers, notes: [] };
+    } catch (err) {
+      return { leftovers: [], notes: [`namespaces not checked: ${errorMessage(err).split('\n')[0]}`] };
+    }
   }
 
   async down(run: Run): Promise<void> {

@@ -21,7 +21,11 @@ import { formatArgv } from '../shell.js';
 /** Namespaces that can be created, read and deleted; three ready deployments; no pods; no events. */
 async function fakeCluster(): Promise<FakeServer> {
   const namespaces = new Map<string, unknown>();
-  const ready = (name: string) => ({ metadata: { name, generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
+  const ready = (name: string) => ({
+    metadata: { name, generation: 1 },
+    spec: { replicas: 1 },
+    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+  });
   return fakeServer((method, url, body) => {
     const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url)?.[1];
     if (url === '/version') return [200, { gitVersion: 'v1.33.1', major: '1', minor: '33' }];
@@ -85,7 +89,11 @@ test('jetstream up runs what its plan prints, records it all, and down removes e
     // The commands run are the plan's commands, in the plan's order.
     const plan = await driver.plan(run);
     const planned = plan.steps.flatMap((s) => s.commands ?? []).map((c) => formatArgv(c.slice(1)));
-    const ran = fs.readFileSync(helmLog, 'utf8').trim().split('\n').map((l) => formatArgv(JSON.parse(l) as string[]));
+    const ran = fs
+      .readFileSync(helmLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => formatArgv(JSON.parse(l) as string[]));
     expect(ran.filter((c) => !c.startsWith('version'))).toEqual(planned);
 
     // Namespace labelled with the run; values files private and unmasked; everything in the ledger.
@@ -97,11 +105,17 @@ test('jetstream up runs what its plan prints, records it all, and down removes e
     expect(kinds).toEqual([`namespace ${run.id}`, 'helm-release ngshare', 'helm-release jhub', 'port-forward']);
     const state = run.stack.load();
     expect(state.hubUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect((state.details as unknown as KubeDetails).namespace).toBe(run.id);
+    expect((state.details as KubeDetails).namespace).toBe(run.id);
 
     // down: uninstall both, delete the run's namespace, stop the forwarder; nothing left recorded.
     await driver.down(run);
-    const uninstalls = fs.readFileSync(helmLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]).filter((a) => a[0] === 'uninstall').map((a) => a[1]);
+    const uninstalls = fs
+      .readFileSync(helmLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[])
+      .filter((a) => a[0] === 'uninstall')
+      .map((a) => a[1]);
     expect(uninstalls).toEqual(['jhub', 'ngshare']);
     expect(cluster.requests).toContain(`DELETE /api/v1/namespaces/${run.id}`);
     expect(run.ledger.list()).toEqual([]);

@@ -8,20 +8,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { PreflightCheck, StackVariant } from '../platform.js';
+import type { HarnessConfig } from '../config.js';
+import type { Leftover, PreflightCheck, Reaper, StackVariant } from '../platform.js';
 import type { KubeState } from './kube-details.js';
 import type { Run } from '../run/index.js';
 import { versions, kindNodeImageDigest } from '../versions.js';
 import { dockerPreflight, publishedPort } from './docker.js';
 import { imagesToLoad, loadImages } from './install.js';
-import { hubNodePort, kindArgv, kindConfigYaml } from './kind.js';
+import { hubNodePort, kindArgv, kindConfigYaml, runClusters } from './kind.js';
 import { detailsOf, KubeDriverBase, log, resourceNeed, type Step } from './kube-driver.js';
 import { buildLayout, type KubeLayout, type RenderedValues } from './layout.js';
 import type { PlanStep } from '../plan.js';
 import { checkTools, runTool } from './tools.js';
 import { requireChecks } from '../preflight.js';
 
-export class KindDriver extends KubeDriverBase {
+export class KindDriver extends KubeDriverBase implements Reaper {
   readonly name = 'kind' as const;
 
   protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
@@ -69,9 +70,13 @@ export class KindDriver extends KubeDriverBase {
 
   protected platformNotes(layout: KubeLayout): string[] {
     return [
-      'kind-only values: ngshare\'s volume claim is ReadWriteOnce (kind\'s local-path storage binds nothing else); the hub is a NodePort; user servers may reach private IPs (kind enforces NetworkPolicy, and ngshare\'s ClusterIP is private)',
-      'on kind the tutorial\'s sqlite error does not appear by itself (local-path makes its directories 0777); the init container is installed as the tutorial\'s final ngshare-config.yaml has it',
-      ...(layout.baked ? [] : ['--baked-image builds the singleuser image with nbgrader and ngshare-exchange installed (dockerode) and side-loads it with `kind load docker-image`; the default is the tutorial\'s postStart pip install']),
+      "kind-only values: ngshare's volume claim is ReadWriteOnce (kind's local-path storage binds nothing else); the hub is a NodePort; user servers may reach private IPs (kind enforces NetworkPolicy, and ngshare's ClusterIP is private)",
+      "on kind the tutorial's sqlite error does not appear by itself (local-path makes its directories 0777); the init container is installed as the tutorial's final ngshare-config.yaml has it",
+      ...(layout.baked
+        ? []
+        : [
+            "--baked-image builds the singleuser image with nbgrader and ngshare-exchange installed (dockerode) and side-loads it with `kind load docker-image`; the default is the tutorial's postStart pip install",
+          ]),
     ];
   }
 
@@ -81,12 +86,20 @@ export class KindDriver extends KubeDriverBase {
     const before: Step[] = [
       {
         title: `Create the kind cluster ${cluster}, or reuse it when \`kind get clusters\` lists it`,
-        commands: [['kind', ...kindArgv.getClusters()], ['kind', ...kindArgv.create(cluster, configFile, kubeconfig)]],
+        commands: [
+          ['kind', ...kindArgv.getClusters()],
+          ['kind', ...kindArgv.create(cluster, configFile, kubeconfig)],
+        ],
         notes: [`reuse: \`kind ${kindArgv.exportKubeconfig(cluster, kubeconfig).join(' ')}\` when the run's kubeconfig is missing`],
         run: async ({ run }) => {
           fs.writeFileSync(configFile, kindConfigYaml(cluster, layout.runId));
           const { stdout } = await runTool('kind', kindArgv.getClusters(), { timeoutMs: 60_000 });
-          if (stdout.split('\n').map((l) => l.trim()).includes(cluster)) {
+          if (
+            stdout
+              .split('\n')
+              .map((l) => l.trim())
+              .includes(cluster)
+          ) {
             log.info(`kind cluster ${cluster} exists: reusing it`);
             if (!fs.existsSync(kubeconfig)) await runTool('kind', kindArgv.exportKubeconfig(cluster, kubeconfig), { timeoutMs: 60_000 });
             if (!run.ledger.list().some((r) => r.kind === 'kind-cluster' && r.name === cluster)) run.ledger.record({ kind: 'kind-cluster', name: cluster });
@@ -101,7 +114,12 @@ export class KindDriver extends KubeDriverBase {
     if (images.length) {
       before.push({
         title: `Build the images the harness makes (dockerode, unless Docker has them) and load them into the cluster`,
-        notes: images.map((i) => `${i.name}:${i.tag} from cluster/kube/values/${i.dockerfile}, build args ${Object.entries(i.buildArgs).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        notes: images.map(
+          (i) =>
+            `${i.name}:${i.tag} from cluster/kube/values/${i.dockerfile}, build args ${Object.entries(i.buildArgs)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`,
+        ),
         commands: images.map((i) => ['kind', ...kindArgv.loadImage(cluster, `${i.name}:${i.tag}`)]),
         run: () => loadImages(layout),
       });
@@ -124,7 +142,10 @@ export class KindDriver extends KubeDriverBase {
   protected teardownSteps(layout: KubeLayout): PlanStep[] {
     const { cluster } = layout.kind!;
     return [
-      { title: 'Export kind\'s logs (node, kubelet, containerd, every container) before the cluster goes', commands: [['kind', ...kindArgv.exportLogs(cluster, '<output-dir>/diagnostics/kind-logs')]] },
+      {
+        title: "Export kind's logs (node, kubelet, containerd, every container) before the cluster goes",
+        commands: [['kind', ...kindArgv.exportLogs(cluster, '<output-dir>/diagnostics/kind-logs')]],
+      },
       { title: `Delete the cluster ${cluster} (everything in it goes with it)`, commands: [['kind', ...kindArgv.delete(cluster, layout.target.kubeconfig)]] },
     ];
   }
@@ -135,12 +156,35 @@ export class KindDriver extends KubeDriverBase {
     return this.runSteps(run, layout, rendered, 'harnessApiToken');
   }
 
+  /** kind clusters named like a run, wherever they came from (`kind get clusters`). */
+  async findLeftovers(_config: HarnessConfig): Promise<{ leftovers: Leftover[]; notes: string[] }> {
+    let listed: string;
+    try {
+      listed = (await runTool('kind', kindArgv.getClusters(), { timeoutMs: 60_000 })).stdout;
+    } catch (err) {
+      return { leftovers: [], notes: [`kind clusters not checked: ${errorMessage(err).split('\n')[0]}`] };
+    }
+    const leftovers = runClusters(listed).map((cluster) => ({
+      description: `kind cluster ${cluster}`,
+      runId: cluster,
+      remove: async () => {
+        await runTool('kind', ['delete', 'cluster', '--name', cluster], { timeoutMs: 5 * 60_000 });
+      },
+    }));
+    return { leftovers, notes: [] };
+  }
+
   async down(run: Run): Promise<void> {
     const details = detailsOf(run);
     await this.removeRecorded(run, async (r) => {
       if (r.kind === 'kind-cluster') {
         const { stdout } = await runTool('kind', kindArgv.getClusters(), { timeoutMs: 60_000 });
-        if (stdout.split('\n').map((l) => l.trim()).includes(r.name)) {
+        if (
+          stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .includes(r.name)
+        ) {
           const logsDir = path.join(run.dirs.outputDir, 'diagnostics', 'kind-logs');
           await runTool('kind', kindArgv.exportLogs(r.name, logsDir), { timeoutMs: 5 * 60_000 }).then(
             () => log.info(`kind logs exported to ${logsDir}`),

@@ -49,12 +49,19 @@ function fakeTools(stateDir: string, apiServer: string): string {
 test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Docker, the API server and the hub', async () => {
   test.setTimeout(120_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-up-'));
-  const ready = (name: string) => ({ metadata: { name, generation: 1, labels: { chart: name === 'ngshare' ? 'ngshare-0.6.0' : 'jupyterhub-4.3.3' } }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
+  const ready = (name: string) => ({
+    metadata: { name, generation: 1, labels: { chart: name === 'ngshare' ? 'ngshare-0.6.0' : 'jupyterhub-4.3.3' } },
+    spec: { replicas: 1 },
+    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+  });
   const namespaces = new Map<string, unknown>();
   const ngsharePod = {
     metadata: { name: 'ngshare-5d8-x2x', labels: { 'app.kubernetes.io/instance': 'ngshare' } },
     spec: { containers: [{ name: 'ngshare' }] },
-    status: { phase: 'Running', containerStatuses: [{ name: 'ngshare', ready: true, restartCount: 0, image: 'libretexts/ngshare:v0.6.0', imageID: '', state: { running: {} } }] },
+    status: {
+      phase: 'Running',
+      containerStatuses: [{ name: 'ngshare', ready: true, restartCount: 0, image: 'libretexts/ngshare:v0.6.0', imageID: '', state: { running: {} } }],
+    },
   };
   const api = await fakeServer((method, url, body) => {
     if (url === '/version') return [200, { gitVersion: 'v1.33.1' }];
@@ -90,14 +97,17 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
       return [201, { name, admin: false }];
     }
     const u = users.get(name);
-    return u ? [200, { name, admin: false, servers: u.started ? { '': { name: '', ready: true, pending: null, url: `/user/${name}/` } } : {} }] : [404, { message: 'no such user' }];
+    return u
+      ? [200, { name, admin: false, servers: u.started ? { '': { name: '', ready: true, pending: null, url: `/user/${name}/` } } : {} }]
+      : [404, { message: 'no such user' }];
   });
   const runId = 'e2e-20261126-120000-beef';
   const dockerSocket = path.join(root, 'docker.sock');
   const docker = await fakeServer((method, url) => {
     if (url === '/_ping') return [200, 'OK'];
     if (url === '/info') return [200, { ServerVersion: '28.2.2', NCPU: 4, MemTotal: 16 * 2 ** 30, CgroupVersion: '2', CgroupDriver: 'systemd' }];
-    if (url === `/containers/${runId}-control-plane/json`) return [200, { NetworkSettings: { Ports: { '30080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hub.port) }] } } }];
+    if (url === `/containers/${runId}-control-plane/json`)
+      return [200, { NetworkSettings: { Ports: { '30080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hub.port) }] } } }];
     return undefined;
   }, dockerSocket);
   const toolState = fs.mkdtempSync(path.join(root, 'tools-'));
@@ -114,32 +124,69 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
     const state = await driver.up(run);
     expect(state.hubUrl).toBe(`http://127.0.0.1:${hub.port}`);
     expect(state.users).toEqual({ instructor: 'instructor1', student: 'student1' });
-    expect([...users.entries()]).toEqual([['instructor1', { started: true }], ['student1', { started: true }]]);
+    expect([...users.entries()]).toEqual([
+      ['instructor1', { started: true }],
+      ['student1', { started: true }],
+    ]);
     expect(run.ledger.list().map((r) => `${r.kind} ${'name' in r ? r.name : ''}`.trim())).toEqual([
-      `kind-cluster ${runId}`, 'namespace jhub', 'helm-release ngshare', 'helm-release jhub', 'hub-user instructor1', 'hub-user student1',
+      `kind-cluster ${runId}`,
+      'namespace jhub',
+      'helm-release ngshare',
+      'helm-release jhub',
+      'hub-user instructor1',
+      'hub-user student1',
     ]);
     expect(fs.readFileSync(run.dirs.path('kind-config.yaml'), 'utf8')).toContain(`name: ${runId}`);
 
     // What ran is what the plan says, in order (the version checks of preflight aside).
-    const argv = () => fs.readFileSync(path.join(toolState, 'argv.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const argv = () =>
+      fs
+        .readFileSync(path.join(toolState, 'argv.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
     const planned = (await driver.plan(run, {})).steps.flatMap((s) => s.commands ?? []).map(formatArgv);
-    expect(argv().map(formatArgv).filter((c) => !/ (version|--version)( --short)?$/.test(c))).toEqual(planned);
+    expect(
+      argv()
+        .map(formatArgv)
+        .filter((c) => !/ (version|--version)( --short)?$/.test(c)),
+    ).toEqual(planned);
 
     // The bundle: what the API server says, the values as Helm got them, with every secret masked.
     const stack = await driver.attach(run.stack.load<KubeDetails>() as KubeState, run);
     const bundle = path.join(run.dirs.outputDir, 'diagnostics', 'test');
     const files = await stack.collectDiagnostics(bundle);
     expect(files.map((f) => path.relative(bundle, f))).toEqual(
-      expect.arrayContaining(['state.json', 'pods.txt', 'events.txt', 'deployments.txt', 'logs/hub.log', 'logs/ngshare.log', 'health.json', 'values/jupyterhub/90-e2e-test.yaml', 'hub-users.json', 'versions.json']),
+      expect.arrayContaining([
+        'state.json',
+        'pods.txt',
+        'events.txt',
+        'deployments.txt',
+        'logs/hub.log',
+        'logs/ngshare.log',
+        'health.json',
+        'values/jupyterhub/90-e2e-test.yaml',
+        'hub-users.json',
+        'versions.json',
+      ]),
     );
     const everything = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
     for (const name of ['ngshareApiToken', 'harnessApiToken', 'userPassword', 'adminPassword']) expect(everything).not.toContain(run.secrets.get(name));
-    expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({ kubernetes: 'v1.33.1', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
+    expect(JSON.parse(fs.readFileSync(path.join(bundle, 'versions.json'), 'utf8'))).toMatchObject({
+      kubernetes: 'v1.33.1',
+      jupyterhub: '5.4.4',
+      'chart of hub': 'jupyterhub-4.3.3',
+    });
 
     // A documented fix, applied as the tutorial applies it: helm upgrade with the changed values,
     // then ngshare's pods deleted so they restart; a user-server change restarts the servers.
     expect(canRedeploy(stack)).toBe(true);
-    const helmValues = () => argv().filter((a) => a[0] === 'helm' && a[1] === 'upgrade').at(-2)!.filter((x) => x.includes('/values/ngshare/')).map((f) => path.basename(f));
+    const helmValues = () =>
+      argv()
+        .filter((a) => a[0] === 'helm' && a[1] === 'upgrade')
+        .at(-2)!
+        .filter((x) => x.includes('/values/ngshare/'))
+        .map((f) => path.basename(f));
     await (stack as Stack & Redeploy).redeploy({ ngshareStorageNotWritable: true, withoutNbgrader: true });
     expect(helmValues()).toEqual(['01-ngshare.yaml', '90-kind-ngshare.yaml', '93-variant-ngshare-storage-not-writable.yaml']);
     expect(api.requests).toContain(`DELETE /api/v1/namespaces/jhub/pods/${ngsharePod.metadata.name}`);
@@ -152,7 +199,9 @@ test('kind: preflight, up, diagnostics and down, against fakes of kind, helm, Do
 
     // down: kind's logs first, then the cluster; the ledger is empty; a second down is a no-op.
     await driver.down(run);
-    const kindCalls = argv().filter((a) => a[0] === 'kind').map((a) => a.slice(1, 3).join(' '));
+    const kindCalls = argv()
+      .filter((a) => a[0] === 'kind')
+      .map((a) => a.slice(1, 3).join(' '));
     expect(kindCalls.slice(-3)).toEqual(['get clusters', 'export logs', 'delete cluster']);
     expect(fs.existsSync(path.join(run.dirs.outputDir, 'diagnostics', 'kind-logs', 'kind-version.txt'))).toBe(true);
     expect(run.ledger.list()).toEqual([]);

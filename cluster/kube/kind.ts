@@ -19,19 +19,33 @@ export function kindContext(cluster: string): string {
 /** The project's kind config, filled in for the run. */
 export function kindConfigYaml(cluster: string, runId: string): string {
   const template = readYamlFile(path.join(valuesDir, 'kind-cluster.yaml'), 'cluster/kube/values/kind-cluster.yaml');
-  const filled = fillTemplate(template, {
-    clusterName: cluster,
-    runId,
-    nodeImage: `${versions.kindNodeImage}@${kindNodeImageDigest}`,
-    hubNodePort,
-  }, 'cluster/kube/values/kind-cluster.yaml');
+  const filled = fillTemplate(
+    template,
+    {
+      clusterName: cluster,
+      runId,
+      nodeImage: `${versions.kindNodeImage}@${kindNodeImageDigest}`,
+      hubNodePort,
+    },
+    'cluster/kube/values/kind-cluster.yaml',
+  );
   return YAML.stringify(filled);
 }
 
 export const kindArgv = {
   getClusters: () => ['get', 'clusters'],
-  create: (cluster: string, configFile: string, kubeconfig: string) =>
-    ['create', 'cluster', '--name', cluster, '--config', configFile, '--kubeconfig', kubeconfig, '--wait', '120s'],
+  create: (cluster: string, configFile: string, kubeconfig: string) => [
+    'create',
+    'cluster',
+    '--name',
+    cluster,
+    '--config',
+    configFile,
+    '--kubeconfig',
+    kubeconfig,
+    '--wait',
+    '120s',
+  ],
   /** For a cluster that exists but whose run kubeconfig is gone (reuse). */
   exportKubeconfig: (cluster: string, kubeconfig: string) => ['export', 'kubeconfig', '--name', cluster, '--kubeconfig', kubeconfig],
   loadImage: (cluster: string, image: string) => ['load', 'docker-image', image, '--name', cluster],
@@ -41,5 +55,8 @@ export const kindArgv = {
 
 /** `kind get clusters` output → the clusters that belong to harness runs. */
 export function runClusters(getClustersOutput: string): string[] {
-  return getClustersOutput.split('\n').map((l) => l.trim()).filter(isRunId);
+  return getClustersOutput
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(isRunId);
 }

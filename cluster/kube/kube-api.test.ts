@@ -25,7 +25,9 @@ test('a kubeconfig that does not exist is named, with where the harness looked',
 
 test('a context the kubeconfig does not have is an error that lists the ones it has', () => {
   const file = kubeconfigFile('https://127.0.0.1:6443', ['kind-dev', 'jetstream']);
-  expect(() => loadKubeconfig(choice(file), 'jetstream-prod')).toThrow(`kube: kubeconfig ${file} has no context "jetstream-prod"\ncontexts in it: kind-dev, jetstream`);
+  expect(() => loadKubeconfig(choice(file), 'jetstream-prod')).toThrow(
+    `kube: kubeconfig ${file} has no context "jetstream-prod"\ncontexts in it: kind-dev, jetstream`,
+  );
   expect(loadKubeconfig(choice(file), 'jetstream').target).toEqual({ kubeconfig: file, context: 'jetstream' });
   expect(loadKubeconfig(choice(file), undefined).target.context).toBe('kind-dev');
 });
@@ -48,7 +50,9 @@ test('a cluster that does not answer fails in seconds, naming the context and th
   const file = kubeconfigFile('https://127.0.0.1:1');
   const { kc, target } = loadKubeconfig(choice(file), undefined);
   const started = Date.now();
-  await expect(assertClusterAnswers(kc, target, 5_000)).rejects.toThrow(/^kube: the cluster of context "fake" \(https:\/\/127\.0\.0\.1:1\) does not answer: ECONNREFUSED/);
+  await expect(assertClusterAnswers(kc, target, 5_000)).rejects.toThrow(
+    /^kube: the cluster of context "fake" \(https:\/\/127\.0\.0\.1:1\) does not answer: ECONNREFUSED/,
+  );
   expect(Date.now() - started).toBeLessThan(5_000);
 });
 
@@ -73,17 +77,58 @@ const crashLooping: V1Pod = {
 
 test('pods that will not get ready by themselves are named with the reason', () => {
   expect(podProblem(crashLooping)).toBe('pod ngshare-7d9f-abcde: container ngshare CrashLoopBackOff (back-off 40s restarting failed container), restarts 3');
-  const pulling: V1Pod = { metadata: { name: 'jupyter-student1' }, status: { initContainerStatuses: [{ name: 'block-cloud-metadata', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ImagePullBackOff' } } }] } };
+  const pulling: V1Pod = {
+    metadata: { name: 'jupyter-student1' },
+    status: {
+      initContainerStatuses: [
+        { name: 'block-cloud-metadata', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ImagePullBackOff' } } },
+      ],
+    },
+  };
   expect(podProblem(pulling)).toBe('pod jupyter-student1: container block-cloud-metadata ImagePullBackOff, restarts 0');
-  const restarted: V1Pod = { metadata: { name: 'hub-1' }, status: { containerStatuses: [{ name: 'hub', ready: true, restartCount: 2, image: '', imageID: '', state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } };
+  const restarted: V1Pod = {
+    metadata: { name: 'hub-1' },
+    status: {
+      containerStatuses: [
+        {
+          name: 'hub',
+          ready: true,
+          restartCount: 2,
+          image: '',
+          imageID: '',
+          state: { running: {} },
+          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+        },
+      ],
+    },
+  };
   expect(podProblem(restarted)).toBe('pod hub-1: container hub restarted 2 times (last exit 137, OOMKilled)');
   expect(podProblem(restarted, 2)).toBeUndefined();
   expect(podProblem({ metadata: { name: 'p' }, status: { phase: 'Pending' } })).toBeUndefined();
-  expect(provisioningProblem([{ metadata: {}, involvedObject: { kind: 'PersistentVolumeClaim', name: 'ngshare-pvc' }, reason: 'ProvisioningFailed', message: 'NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes' }])).toBe(
-    'volume claim ngshare-pvc: ProvisioningFailed: NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes',
-  );
-  expect(deploymentReady({ metadata: { generation: 2 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } })).toBe(true);
-  expect(deploymentReady({ metadata: { generation: 2 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } })).toBe(false);
+  expect(
+    provisioningProblem([
+      {
+        metadata: {},
+        involvedObject: { kind: 'PersistentVolumeClaim', name: 'ngshare-pvc' },
+        reason: 'ProvisioningFailed',
+        message: 'NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes',
+      },
+    ]),
+  ).toBe('volume claim ngshare-pvc: ProvisioningFailed: NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes');
+  expect(
+    deploymentReady({
+      metadata: { generation: 2 },
+      spec: { replicas: 1, selector: {}, template: {} },
+      status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+    }),
+  ).toBe(true);
+  expect(
+    deploymentReady({
+      metadata: { generation: 2 },
+      spec: { replicas: 1, selector: {}, template: {} },
+      status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+    }),
+  ).toBe(false);
 });
 
 /** A fake API server from "METHOD /path" routes. */
@@ -91,7 +136,10 @@ const fakeRoutes = (routes: Record<string, (body: string) => [number, unknown]>)
 
 test('the rollout wait stops at once on a crash-looping pod, with its last log lines, not at its bound', async () => {
   const api = await fakeRoutes({
-    'GET /apis/apps/v1/namespaces/jhub/deployments': () => [200, { items: [{ metadata: { name: 'ngshare', generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1 } }] }],
+    'GET /apis/apps/v1/namespaces/jhub/deployments': () => [
+      200,
+      { items: [{ metadata: { name: 'ngshare', generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1 } }] },
+    ],
     'GET /api/v1/namespaces/jhub/pods': () => [200, { items: [crashLooping] }],
     'GET /api/v1/namespaces/jhub/pods/ngshare-7d9f-abcde/log': () => [200, 'sqlite3.OperationalError: unable to open database file\n'],
     'GET /api/v1/namespaces/jhub/events': () => [200, { items: [] }],
@@ -110,7 +158,7 @@ test('the rollout wait stops at once on a crash-looping pod, with its last log l
   }
 });
 
-test('a namespace of that name that is not the run\'s is refused; a new one is created with the run\'s label', async () => {
+test("a namespace of that name that is not the run's is refused; a new one is created with the run's label", async () => {
   const created: unknown[] = [];
   const api = await fakeRoutes({
     'GET /api/v1/namespaces/jhub': () => [200, { metadata: { name: 'jhub', labels: { team: 'course' } } }],
@@ -122,10 +170,17 @@ test('a namespace of that name that is not the run\'s is refused; a new one is c
   try {
     const { kc } = loadKubeconfig(choice(kubeconfigFile(api.url)), undefined);
     await expect(new Kube(kc, 'jhub').createOwnedNamespace('e2e-20261126-112233-ab12')).rejects.toThrow(
-      'kube: namespace jhub already exists and is not this run\'s (label nbgrader-e2e/run=none); choose another --namespace, or test it with --existing-release',
+      "kube: namespace jhub already exists and is not this run's (label nbgrader-e2e/run=none); choose another --namespace, or test it with --existing-release",
     );
     expect(await new Kube(kc, 'e2e-20261126-112233-ab12').createOwnedNamespace('e2e-20261126-112233-ab12')).toBe('created');
-    expect(created).toEqual([{ metadata: { name: 'e2e-20261126-112233-ab12', labels: { 'nbgrader-e2e/run': 'e2e-20261126-112233-ab12', 'app.kubernetes.io/managed-by': 'nbgrader-ngshare-e2e' } } }]);
+    expect(created).toEqual([
+      {
+        metadata: {
+          name: 'e2e-20261126-112233-ab12',
+          labels: { 'nbgrader-e2e/run': 'e2e-20261126-112233-ab12', 'app.kubernetes.io/managed-by': 'nbgrader-ngshare-e2e' },
+        },
+      },
+    ]);
     // Deleting is label-checked too: someone else's namespace is left alone.
     expect(await new Kube(kc, 'jhub').deleteOwnedNamespace('e2e-20261126-112233-ab12')).toBe(false);
     expect(api.requests).not.toContain('DELETE /api/v1/namespaces/jhub');

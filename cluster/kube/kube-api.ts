@@ -7,16 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  VersionApi,
-  type CoreV1Event,
-  type V1Deployment,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, VersionApi, type CoreV1Event, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import type { HarnessConfig } from '../config.js';
 import { HarnessError, PrerequisiteError, errorMessage } from '../errors.js';
 import { waitFor } from '../wait.js';
@@ -62,7 +53,11 @@ export function loadKubeconfig(choice: KubeconfigChoice, context: string | undef
   const names = kc.getContexts().map((c) => c.name);
   const chosen = context ?? kc.getCurrentContext();
   if (!chosen) {
-    throw new PrerequisiteError('kube', `kubeconfig ${choice.file} has no current context; pass --context NAME`, `contexts in it: ${names.join(', ') || 'none'}`);
+    throw new PrerequisiteError(
+      'kube',
+      `kubeconfig ${choice.file} has no current context; pass --context NAME`,
+      `contexts in it: ${names.join(', ') || 'none'}`,
+    );
   }
   if (!names.includes(chosen)) {
     throw new PrerequisiteError('kube', `kubeconfig ${choice.file} has no context "${chosen}"`, `contexts in it: ${names.join(', ') || 'none'}`);
@@ -109,7 +104,15 @@ export async function listRunNamespaces(kc: KubeConfig): Promise<Array<{ name: s
 
 // --- what pods say about themselves (pure, unit-tested) ------------------------------------------
 
-const fatalWaiting = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'RunContainerError']);
+const fatalWaiting = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'InvalidImageName',
+  'RunContainerError',
+]);
 
 /** Why a pod will not become ready without help, or undefined while it may still. */
 export function podProblem(pod: V1Pod, maxRestarts = 1): string | undefined {
@@ -133,7 +136,12 @@ export function podProblem(pod: V1Pod, maxRestarts = 1): string | undefined {
 export function deploymentReady(d: V1Deployment): boolean {
   const want = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
-  return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want && (s.replicas ?? 0) === want;
+  return (
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) >= want &&
+    (s.availableReplicas ?? 0) >= want &&
+    (s.replicas ?? 0) === want
+  );
 }
 
 export function deploymentSummary(d: V1Deployment): string {
@@ -191,7 +199,10 @@ export class Kube {
     try {
       const existing = await this.core.readNamespace({ name: this.namespace });
       if (existing.metadata?.labels?.[RUN_LABEL] === runId) return 'reused';
-      throw new HarnessError('kube', `namespace ${this.namespace} already exists and is not this run's (label ${RUN_LABEL}=${existing.metadata?.labels?.[RUN_LABEL] ?? 'none'}); choose another --namespace, or test it with --existing-release`);
+      throw new HarnessError(
+        'kube',
+        `namespace ${this.namespace} already exists and is not this run's (label ${RUN_LABEL}=${existing.metadata?.labels?.[RUN_LABEL] ?? 'none'}); choose another --namespace, or test it with --existing-release`,
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -232,7 +243,7 @@ export class Kube {
 
   async events(): Promise<CoreV1Event[]> {
     const items = (await this.core.listNamespacedEvent({ namespace: this.namespace })).items;
-    const t = (e: CoreV1Event) => new Date((e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0) as string | Date).getTime();
+    const t = (e: CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
     return items.sort((a, b) => t(a) - t(b));
   }
 

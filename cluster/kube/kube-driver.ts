@@ -11,7 +11,17 @@ import type { PlatformDriver, Planner, PreflightCheck, Stack, StackVariant } fro
 import { redactValue } from '../redact.js';
 import type { Run, Resource } from '../run/index.js';
 import { waitFor } from '../wait.js';
-import { assertChartListed, chartSearchArgv, helm, isReleaseNotFound, repoAddArgv, repoUpdateArgv, uninstallArgv, upgradeInstallArgv, type HelmRelease } from './helm.js';
+import {
+  assertChartListed,
+  chartSearchArgv,
+  helm,
+  isReleaseNotFound,
+  repoAddArgv,
+  repoUpdateArgv,
+  uninstallArgv,
+  upgradeInstallArgv,
+  type HelmRelease,
+} from './helm.js';
 import { awaitStackRollout, installRelease, kubeTimeouts, renderForHelm, startUserServers, writeValuesFiles } from './install.js';
 import { Kube, RUN_LABEL } from './kube-api.js';
 import { KubeStack, OwnedKubeStack } from './kube-stack.js';
@@ -76,13 +86,17 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
     });
     return [
       {
-        title: 'Write the values files into the run directory (mode 0600: they hold the run\'s secrets)',
+        title: "Write the values files into the run directory (mode 0600: they hold the run's secrets)",
         notes: all.map((l) => `${path.join(layout.valuesDir, l.chart, l.file)} ← ${l.origin}`),
         run: async () => writeValuesFiles(layout, rendered),
       },
       {
-        title: 'Add the tutorial\'s chart repositories (to the harness\'s own Helm repository list, not ~/.config/helm)',
-        commands: [['helm', ...repoAddArgv('jupyterhub', cacheDir)], ['helm', ...repoAddArgv('ngshare', cacheDir)], ['helm', ...repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir)]],
+        title: "Add the tutorial's chart repositories (to the harness's own Helm repository list, not ~/.config/helm)",
+        commands: [
+          ['helm', ...repoAddArgv('jupyterhub', cacheDir)],
+          ['helm', ...repoAddArgv('ngshare', cacheDir)],
+          ['helm', ...repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir)],
+        ],
         run: async () => {
           await helm(repoAddArgv('jupyterhub', cacheDir), { timeoutMs: 120_000, label: 'repo add jupyterhub' });
           await helm(repoAddArgv('ngshare', cacheDir), { timeoutMs: 120_000, label: 'repo add ngshare' });
@@ -91,7 +105,10 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
       },
       {
         title: 'Check that the pinned chart versions are in them',
-        commands: [['helm', ...chartSearchArgv(ngshare.chart, ngshare.version, cacheDir)], ['helm', ...chartSearchArgv(hub.chart, hub.version, cacheDir)]],
+        commands: [
+          ['helm', ...chartSearchArgv(ngshare.chart, ngshare.version, cacheDir)],
+          ['helm', ...chartSearchArgv(hub.chart, hub.version, cacheDir)],
+        ],
         run: async () => {
           for (const r of [ngshare, hub]) {
             const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), { timeoutMs: 60_000, label: `search repo ${r.chart}` });
@@ -100,12 +117,15 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
         },
       },
       install(ngshare, `Install ngshare (tutorial Step 1): chart ${ngshare.chart} ${ngshare.version} as release ${ngshare.name}`),
-      install(hub, `Install JupyterHub with the ngshare service and the nbgrader postStart (tutorial Steps 2 and 3): chart ${hub.chart} ${hub.version} as release ${hub.name}`),
+      install(
+        hub,
+        `Install JupyterHub with the ngshare service and the nbgrader postStart (tutorial Steps 2 and 3): chart ${hub.chart} ${hub.version} as release ${hub.name}`,
+      ),
       {
         title: 'Await the rollouts',
         notes: [
           `client-node: every Deployment in namespace ${layout.namespace} available within ${kubeTimeouts.rolloutMs / 60_000} min`,
-          'stops at once on CrashLoopBackOff, image pull errors, more than 1 restart or failed volume provisioning, with the pod\'s last log lines',
+          "stops at once on CrashLoopBackOff, image pull errors, more than 1 restart or failed volume provisioning, with the pod's last log lines",
           ...(layout.variant.ngshareStorageNotWritable ? ['ngshare is left out: the variant makes it fail'] : []),
         ],
         run: ({ kube }) => awaitStackRollout(kube(), layout),
@@ -140,10 +160,11 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
       {
         title: `Create the run's users ${instructor} and ${student} and start their servers`,
         notes: [
-          `hub REST API with ${layout.existingRelease ? `the operator's admin token (${'E2E_HUB_ADMIN_TOKEN'})` : 'the harness\'s own token'}: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server`,
+          `hub REST API with ${layout.existingRelease ? `the operator's admin token (${'E2E_HUB_ADMIN_TOKEN'})` : "the harness's own token"}: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server`,
           `poll GET /hub/api/users/{name} until the server is ready, within ${kubeTimeouts.serverMs / 60_000} min (postStart installs from PyPI); stops at once if the user's pod crash-loops or cannot pull its image`,
         ],
-        run: ({ state, run, details, kube }) => startUserServers(run, new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret)), kube(), [instructor, student]),
+        run: ({ state, run, details, kube }) =>
+          startUserServers(run, new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret)), kube(), [instructor, student]),
       },
     ];
   }
@@ -202,7 +223,8 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
     const notes = [...this.platformNotes(layout)];
     if (variantNames(layout.variant).length) notes.push(`variant: ${variantNames(layout.variant).join(', ')}`);
     if (rendered) {
-      for (const l of [...rendered.ngshare, ...rendered.jupyterhub]) files.push({ path: path.join(layout.valuesDir, l.chart, l.file), content: layerYaml(l, true) });
+      for (const l of [...rendered.ngshare, ...rendered.jupyterhub])
+        files.push({ path: path.join(layout.valuesDir, l.chart, l.file), content: layerYaml(l, true) });
       for (const s of rendered.skipped) notes.push(`${/^(project|deploy repo) /.test(s.file) ? s.file : `deploy repo ${s.file}`} not used: ${s.reason}`);
     }
     return {
@@ -213,9 +235,7 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
       steps: planSteps(this.allSteps(layout, rendered)),
       teardown: this.teardownSteps(layout),
       files,
-      rendered: rendered
-        ? (['ngshare', 'jupyterhub'] as const).map((chart) => ({ chart, yaml: valuesYaml(redactValue(mergeLayers(rendered[chart]))) }))
-        : [],
+      rendered: rendered ? (['ngshare', 'jupyterhub'] as const).map((chart) => ({ chart, yaml: valuesYaml(redactValue(mergeLayers(rendered[chart]))) })) : [],
       notes,
     };
   }
@@ -239,7 +259,8 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
         failures.push(`${r.kind} ${'name' in r ? r.name : 'pid' in r ? r.pid : ''}: ${errorMessage(err).split('\n')[0]}`);
       }
     }
-    if (failures.length) throw new HarnessError(this.name, `teardown left ${failures.length} resource(s); \`npm run down -- ${run.id}\` retries`, failures.join('\n'));
+    if (failures.length)
+      throw new HarnessError(this.name, `teardown left ${failures.length} resource(s); \`npm run down -- ${run.id}\` retries`, failures.join('\n'));
   }
 
   /** helm uninstall, namespace deletion (label-checked) and the port-forward: shared by both platforms. */
@@ -262,9 +283,11 @@ export abstract class KubeDriverBase implements PlatformDriver<KubeDetails>, Pla
         if (!details) return false;
         const kube = Kube.connect(details.target, r.name);
         if (await kube.deleteOwnedNamespace(run.id)) {
-          await waitFor(async () => ((await kube.namespaceExists()) ? undefined : true), { what: `namespace ${r.name} deleted`, timeoutMs: 5 * 60_000, intervalMs: 2_000 }).catch((err) =>
-            log.warn(`${errorMessage(err)}; it is being deleted and will go on its own`),
-          );
+          await waitFor(async () => ((await kube.namespaceExists()) ? undefined : true), {
+            what: `namespace ${r.name} deleted`,
+            timeoutMs: 5 * 60_000,
+            intervalMs: 2_000,
+          }).catch((err) => log.warn(`${errorMessage(err)}; it is being deleted and will go on its own`));
           log.info(`namespace ${r.name} deleted`);
         }
         return true;

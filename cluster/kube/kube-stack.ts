@@ -27,7 +27,6 @@ export const componentSelectors: Record<StackService, string> = {
 };
 const componentDeployments: Record<StackService, string> = { hub: 'hub', proxy: 'proxy', ngshare: 'ngshare' };
 
-
 /** A pod as YAML for the bundle, with the values of secret-looking environment variables masked. */
 export function podForBundle(pod: V1Pod): string {
   const masked = JSON.parse(JSON.stringify(pod)) as V1Pod;
@@ -54,7 +53,7 @@ export class KubeStack implements Stack {
     this.hubToken = run.secrets.get(this.details.tokenSecret);
     const kc = kubeconfigFor(this.details.target);
     this.kube = new Kube(kc, this.details.namespace);
-    this.execApi = new Exec(kc) as unknown as ExecApi;
+    this.execApi = new Exec(kc);
     this.client = new HubClient(kubeState.hubApiUrl, this.hubToken);
   }
 
@@ -77,7 +76,10 @@ export class KubeStack implements Stack {
   private async podOf(user: string): Promise<string> {
     const pod = await this.kube.userPod(user);
     if (!pod?.metadata?.name || pod.status?.phase !== 'Running') {
-      throw new HarnessError('exec', `${user} has no running server pod in namespace ${this.details.namespace} (${pod ? `pod ${pod.metadata?.name} is ${pod.status?.phase}` : 'no pod'})`);
+      throw new HarnessError(
+        'exec',
+        `${user} has no running server pod in namespace ${this.details.namespace} (${pod ? `pod ${pod.metadata?.name} is ${pod.status?.phase}` : 'no pod'})`,
+      );
     }
     return pod.metadata.name;
   }
@@ -175,9 +177,20 @@ export class KubeStack implements Stack {
       Object.assign(out, { ngshare: v.ngshare, 'ngshare sqlalchemy': v.sqlalchemy, 'ngshare python': v.python });
     });
     await attempt('nbgrader', async () => {
-      const r = await this.runInPod(await this.podOf(this.state.users.instructor), 'notebook', ['python', '-c', python(['nbgrader', 'ngshare-exchange', 'jupyterlab', 'sqlalchemy'])], 60_000);
+      const r = await this.runInPod(
+        await this.podOf(this.state.users.instructor),
+        'notebook',
+        ['python', '-c', python(['nbgrader', 'ngshare-exchange', 'jupyterlab', 'sqlalchemy'])],
+        60_000,
+      );
       const v = JSON.parse(r.stdout) as Record<string, string>;
-      Object.assign(out, { nbgrader: v.nbgrader, 'ngshare-exchange': v['ngshare-exchange'], jupyterlab: v.jupyterlab, 'user sqlalchemy': v.sqlalchemy, 'user python': v.python });
+      Object.assign(out, {
+        nbgrader: v.nbgrader,
+        'ngshare-exchange': v['ngshare-exchange'],
+        jupyterlab: v.jupyterlab,
+        'user sqlalchemy': v.sqlalchemy,
+        'user python': v.python,
+      });
     });
     return out;
   }
@@ -199,7 +212,9 @@ export class KubeStack implements Stack {
         for (const s of statuses) {
           await section(`logs/${name}/${s.name}`, async () => write(`logs/${name}/${s.name}.log`, await this.kube.logs(name, s.name)));
           if (s.restartCount > 0) {
-            await section(`logs/${name}/${s.name}.previous`, async () => write(`logs/${name}/${s.name}.previous.log`, await this.kube.logs(name, s.name, { previous: true })));
+            await section(`logs/${name}/${s.name}.previous`, async () =>
+              write(`logs/${name}/${s.name}.previous.log`, await this.kube.logs(name, s.name, { previous: true })),
+            );
           }
         }
       }
@@ -225,7 +240,7 @@ export class KubeStack implements Stack {
       }
     }
     await section('hub-users', async () => {
-      const users = await Promise.all(Object.values(this.state.users).map((u) => this.client.getUser(u)));
+      const users = await Promise.all([this.state.users.instructor, this.state.users.student].map((u) => this.client.getUser(u)));
       write('hub-users.json', JSON.stringify(redactValue(users), null, 2));
     });
     await section('versions', async () => write('versions.json', JSON.stringify(await this.versions(), null, 2)));

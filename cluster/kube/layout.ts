@@ -16,8 +16,6 @@ import { chooseKubeconfig } from './kube-api.js';
 import { hubNodePort, kindContext } from './kind.js';
 import { projectFile, readDeployRepo, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
 
-
-
 export interface RunNames {
   instructor: string;
   student: string;
@@ -63,7 +61,9 @@ export interface KubeLayout {
 
 /** Names of the variant's switches that are on, for messages. */
 export function variantNames(variant: StackVariant): string[] {
-  return Object.entries(variant).filter(([, on]) => on).map(([name]) => name);
+  return Object.entries(variant)
+    .filter(([, on]) => on)
+    .map(([name]) => name);
 }
 
 export function buildLayout(platform: KubePlatform, ctx: Run, options: { currentContext?: string; variant?: StackVariant } = {}): KubeLayout {
@@ -84,11 +84,11 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
     if (kube.existingRelease) throw new UsageError('--existing-release applies to --platform jetstream (an existing cluster), not kind');
     kind = { cluster: ctx.id, configFile: ctx.dirs.path('kind-config.yaml') };
     target = { kubeconfig: ctx.dirs.path('kubeconfig'), context: kindContext(ctx.id) };
-    kubeconfigSource = 'the run\'s own kubeconfig, written by kind';
+    kubeconfigSource = "the run's own kubeconfig, written by kind";
     // The run's own cluster: the tutorial's namespace, so its service URLs apply as written.
     namespace = kube.namespace ?? 'jhub';
   } else {
-    if (kube.bakedImage) throw new UsageError('--baked-image applies to --platform kind (an image is side-loaded into the run\'s cluster)');
+    if (kube.bakedImage) throw new UsageError("--baked-image applies to --platform kind (an image is side-loaded into the run's cluster)");
     const choice = chooseKubeconfig(ctx.config);
     target = { kubeconfig: choice.file, context: kube.context ?? options.currentContext ?? '<current-context>' };
     kubeconfigSource = choice.source;
@@ -96,7 +96,14 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
   }
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace ${namespace} is not a valid namespace name`);
   const valuesDir = ctx.dirs.path('values');
-  const release = (name: string, chart: string, version: string, timeout: string): HelmRelease => ({ name, chart, version, namespace, valuesFiles: [], timeout });
+  const release = (name: string, chart: string, version: string, timeout: string): HelmRelease => ({
+    name,
+    chart,
+    version,
+    namespace,
+    valuesFiles: [],
+    timeout,
+  });
   return {
     platform,
     runId: ctx.id,

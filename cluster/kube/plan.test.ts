@@ -46,7 +46,7 @@ const minimalRepo = {
   'nbgrader/jhub-ngshare-service.yaml':
     'hub:\n  extraConfig:\n    ngshare: |\n      c.JupyterHub.services.append({"name": "ngshare", "api_token": "REPLACE_WITH_THE_SAME_TOKEN", "url": "http://ngshare.jhub.svc.cluster.local:8080"})\n',
   'nbgrader/jhub-singleuser-nbgrader.yaml':
-    "singleuser:\n  lifecycleHooks:\n    postStart:\n      exec:\n        command: [sh, -c, \"pip install ngshare-exchange && echo \\\"c.CourseDirectory.course_id = 'COURSE_ID'\\\" > /etc/jupyter/nbgrader_config.py\"]\n",
+    'singleuser:\n  lifecycleHooks:\n    postStart:\n      exec:\n        command: [sh, -c, "pip install ngshare-exchange && echo \\"c.CourseDirectory.course_id = \'COURSE_ID\'\\" > /etc/jupyter/nbgrader_config.py"]\n',
   'nbgrader/exchange-pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n',
 };
 
@@ -55,9 +55,11 @@ test.beforeEach(() => {
   test.info().snapshotSuffix = '';
 });
 
-test('kind: the plan creates the run\'s cluster, installs both charts the tutorial\'s way, and masks every secret', async () => {
+test("kind: the plan creates the run's cluster, installs both charts the tutorial's way, and masks every secret", async () => {
   const text = await planText(new KindDriver());
-  expect(text).toContain(`$ kind create cluster --name ${runId} --config .e2e/runs/${runId}/kind-config.yaml --kubeconfig .e2e/runs/${runId}/kubeconfig --wait 120s`);
+  expect(text).toContain(
+    `$ kind create cluster --name ${runId} --config .e2e/runs/${runId}/kind-config.yaml --kubeconfig .e2e/runs/${runId}/kubeconfig --wait 120s`,
+  );
   expect(text).toContain('$ helm repo add ngshare https://libretexts.github.io/ngshare-helm-repo/ --force-update');
   expect(text).toContain(
     `$ helm upgrade --install ngshare ngshare/ngshare --version 0.6.0 --namespace jhub --values .e2e/runs/${runId}/values/ngshare/01-ngshare.yaml --values .e2e/runs/${runId}/values/ngshare/90-kind-ngshare.yaml --timeout 10m --kubeconfig .e2e/runs/${runId}/kubeconfig --kube-context kind-${runId}`,
@@ -86,7 +88,7 @@ test('kind --baked-image: the image is built and side-loaded, and the postStart 
   expect(rendered).not.toContain('pip install');
 });
 
-test('jetstream: a namespace of the run\'s own, run-unique users and course, a port-forward, and a teardown of only that', async () => {
+test("jetstream: a namespace of the run's own, run-unique users and course, a port-forward, and a teardown of only that", async () => {
   const text = await planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/e2e-root/jetstream.kubeconfig', E2E_KUBE_CONTEXT: 'course-cluster' });
   expect(text).toContain(`Create namespace ${runId} labelled nbgrader-e2e/run=${runId}`);
   expect(text).toContain('users:         e2e-112233ab12-instructor (instructor), e2e-112233ab12-student (student); course course101-112233ab12');
@@ -102,7 +104,7 @@ test('jetstream: a namespace of the run\'s own, run-unique users and course, a p
   expect(text).toMatchSnapshot('jetstream-plan.txt');
 });
 
-test('jetstream --existing-release: no Helm at all, and teardown touches only the run\'s users', async () => {
+test("jetstream --existing-release: no Helm at all, and teardown touches only the run's users", async () => {
   const text = await planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/e2e-root/k', E2E_KUBE_CONTEXT: 'c', E2E_EXISTING_RELEASE: '1' });
   expect(text).not.toContain('$ helm');
   expect(text).toContain('namespace:     jhub (existing; nothing in it is installed or changed)');
@@ -113,7 +115,7 @@ test('jetstream --existing-release: no Helm at all, and teardown touches only th
   expect(teardown).not.toMatch(/uninstall|Delete namespace/);
 });
 
-test('--deploy-repo: the repository\'s files in the tutorial\'s order, placeholders filled, the rest listed as not used', async () => {
+test("--deploy-repo: the repository's files in the tutorial's order, placeholders filled, the rest listed as not used", async () => {
   const repo = fakeDeployRepo(minimalRepo);
   const text = await planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_DEPLOY_REPO: repo });
   const files = [...text.matchAll(/^--- \S+\/values\/(\S+)$/gm)].map((m) => m[1]);
@@ -133,7 +135,7 @@ test('--deploy-repo: the repository\'s files in the tutorial\'s order, placehold
   for (const s of Object.values(secrets)) expect(text).not.toContain(s);
 });
 
-test('--deploy-repo with the tutorial repository\'s own files (../shared test data, when present)', async () => {
+test("--deploy-repo with the tutorial repository's own files (../shared test data, when present)", async () => {
   const upstream = path.resolve('../shared/upstream/jupyterhub-deploy-kubernetes-jetstream');
   test.skip(!fs.existsSync(upstream), 'the shared test data is only on the development machine');
   const text = await planText(new KindDriver(), { E2E_DEPLOY_REPO: upstream });
@@ -151,5 +153,7 @@ test('--deploy-repo with the tutorial repository\'s own files (../shared test da
 test('flags that do not fit the platform are usage errors, not surprises', async () => {
   await expect(new KindDriver().plan(context({ E2E_EXISTING_RELEASE: '1' }))).rejects.toThrow(UsageError);
   await expect(new JetstreamDriver().plan(context({ E2E_KUBECONFIG: '/k', E2E_BAKED_IMAGE: '1' }))).rejects.toThrow(/--baked-image applies to --platform kind/);
-  await expect(new JetstreamDriver().plan(context({ E2E_KUBECONFIG: '/k', E2E_NAMESPACE: 'Not_A_Namespace' }))).rejects.toThrow(/is not a valid namespace name/);
+  await expect(new JetstreamDriver().plan(context({ E2E_KUBECONFIG: '/k', E2E_NAMESPACE: 'Not_A_Namespace' }))).rejects.toThrow(
+    /is not a valid namespace name/,
+  );
 });

@@ -28,7 +28,8 @@ test('the forwarder runs detached on 127.0.0.1, is in the ledger, and stops when
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-run-'));
   const run = openRun(readConfig({ E2E_ROOT_DIR: root, E2E_CACHE_DIR: path.join(root, 'cache') }));
   const dir = tempTree('pf-kubeconfig-', {
-    config: 'apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n  - name: c\n    cluster:\n      server: https://127.0.0.1:1\nusers:\n  - name: u\n    user: {}\ncontexts:\n  - name: x\n    context: {cluster: c, user: u}\n',
+    config:
+      'apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n  - name: c\n    cluster:\n      server: https://127.0.0.1:1\nusers:\n  - name: u\n    user: {}\ncontexts:\n  - name: x\n    context: {cluster: c, user: u}\n',
   });
   const { pid, port } = await startForwardDaemon(run, {
     target: { kubeconfig: path.join(dir, 'config'), context: 'x' },

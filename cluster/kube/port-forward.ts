@@ -84,11 +84,12 @@ export async function startForwardDaemon(run: Run, spec: ForwardSpec): Promise<{
   if (pid === undefined) throw new HarnessError('port-forward', 'could not start the forwarding process');
   run.ledger.record({ kind: 'port-forward', pid });
   const port = await waitFor(async () => (fs.existsSync(spec.portFile) ? Number(fs.readFileSync(spec.portFile, 'utf8')) || undefined : undefined), {
-    what: 'port-forward to the hub\'s proxy',
+    what: "port-forward to the hub's proxy",
     timeoutMs: 30_000,
     intervalMs: 200,
     failFast: () => {
-      if (!isAlive(pid!)) throw new HarnessError('port-forward', 'the forwarding process exited', fs.readFileSync(run.dirs.path('port-forward.log'), 'utf8').slice(-2000));
+      if (!isAlive(pid))
+        throw new HarnessError('port-forward', 'the forwarding process exited', fs.readFileSync(run.dirs.path('port-forward.log'), 'utf8').slice(-2000));
     },
   });
   return { pid, port };

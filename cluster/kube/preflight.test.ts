@@ -31,7 +31,9 @@ test('jetstream: a context the kubeconfig lacks is named with the ones it has', 
   const r = run({ E2E_KUBECONFIG: kubeconfig('https://127.0.0.1:1'), E2E_KUBE_CONTEXT: 'jetstream-prod' });
   const failure = new JetstreamDriver().preflight(r);
   await expect(failure).rejects.toThrow(PrerequisiteError);
-  await expect(failure).rejects.toThrow(/^jetstream: missing prerequisites \(nothing was created\)\n[\s\S]*- kubeconfig: kubeconfig \S+ has no context "jetstream-prod"; contexts in it: fake/);
+  await expect(failure).rejects.toThrow(
+    /^jetstream: missing prerequisites \(nothing was created\)\n[\s\S]*- kubeconfig: kubeconfig \S+ has no context "jetstream-prod"; contexts in it: fake/,
+  );
   expect(r.ledger.list()).toEqual([]);
 });
 
@@ -42,7 +44,7 @@ test('jetstream: a cluster that does not answer is named, with its server, in se
   expect(Date.now() - started).toBeLessThan(15_000);
 });
 
-test('jetstream --existing-release: without the operator\'s token it stops before touching the cluster', async () => {
+test("jetstream --existing-release: without the operator's token it stops before touching the cluster", async () => {
   test.skip(Boolean(process.env.E2E_HUB_ADMIN_TOKEN), 'this shell has an admin token set');
   await expect(new JetstreamDriver().preflight(run({ E2E_KUBECONFIG: kubeconfig('https://127.0.0.1:1'), E2E_EXISTING_RELEASE: '1' }))).rejects.toThrow(
     /- E2E_HUB_ADMIN_TOKEN: --existing-release needs the hub admin token in E2E_HUB_ADMIN_TOKEN/,
@@ -51,7 +53,9 @@ test('jetstream --existing-release: without the operator\'s token it stops befor
 
 test('a values file that does not parse stops both platforms before anything else', async () => {
   const repo = brokenRepo();
-  const message = new RegExp(`^values: ${path.basename(repo)}/nbgrader/ngshare-config\\.yaml does not parse \\(line 2, column 18\\): Nested mappings are not allowed in compact mappings(\\n|$)`);
+  const message = new RegExp(
+    `^values: ${path.basename(repo)}/nbgrader/ngshare-config\\.yaml does not parse \\(line 2, column 18\\): Nested mappings are not allowed in compact mappings(\\n|$)`,
+  );
   await expect(new KindDriver().preflight(run({ E2E_DEPLOY_REPO: repo }))).rejects.toThrow(message);
   await expect(new JetstreamDriver().preflight(run({ E2E_DEPLOY_REPO: repo, E2E_KUBECONFIG: kubeconfig('https://127.0.0.1:1') }))).rejects.toThrow(message);
 });

@@ -39,7 +39,7 @@ export function layoutOfStack(run: Run, platform: KubePlatform, details: KubeDet
 export async function redeployStack(run: Run, state: KubeState, kube: Kube, hubToken: string, variant: StackVariant): Promise<void> {
   const details = state.details;
   const before = details.variant ?? {};
-  const layout = layoutOfStack(run, state.platform as KubePlatform, details, variant);
+  const layout = layoutOfStack(run, state.platform, details, variant);
   const rendered = renderForHelm(layout, run);
   if (layout.kind) await loadImages(layout);
   writeValuesFiles(layout, rendered);
@@ -56,7 +56,7 @@ export async function redeployStack(run: Run, state: KubeState, kube: Kube, hubT
   await awaitStackRollout(kube, layout);
   if (before.withoutNbgrader !== variant.withoutNbgrader) {
     const client = new HubClient(state.hubApiUrl, hubToken);
-    const users = Object.values(state.users);
+    const users = [state.users.instructor, state.users.student];
     await stopUserServers(client, kube, users);
     await startUserServers(run, client, kube, users);
   }

@@ -44,7 +44,9 @@ test('preflight names what is missing and what is too old, with the version it n
     { name: 'docker', ok: true, detail: '28.2.2 (need >= 20.10.0)' },
   ]);
   expect(() => requireChecks('kind', checks)).toThrow(PrerequisiteError);
-  expect(() => requireChecks('kind', checks)).toThrow(/^kind: missing prerequisites \(nothing was created\)\n- kind: 0\.20\.0 is too old[^\n]*\n- helm: not found on PATH/);
+  expect(() => requireChecks('kind', checks)).toThrow(
+    /^kind: missing prerequisites \(nothing was created\)\n- kind: 0\.20\.0 is too old[^\n]*\n- helm: not found on PATH/,
+  );
 });
 
 test('a tool that fails its version command is reported with what it printed', async () => {
@@ -59,28 +61,40 @@ test('a missing chart repository fails with the tool, the command and the reason
   });
   const failure = helm(['repo', 'add', 'ngshare', 'https://libretexts.github.io/ngshare-helm-repo/'], { PATH, label: 'repo add ngshare' });
   await expect(failure).rejects.toThrow(HarnessError);
-  await expect(failure).rejects.toThrow(/^helm: repo add ngshare failed \(exit 1\): the chart repository cannot be read \(no network, a proxy, or a wrong URL\)\nError: looks like/);
+  await expect(failure).rejects.toThrow(
+    /^helm: repo add ngshare failed \(exit 1\): the chart repository cannot be read \(no network, a proxy, or a wrong URL\)\nError: looks like/,
+  );
 });
 
 test('Helm failures the harness knows get a sentence for a person', () => {
   expect(explainHelmFailure('Error: repo ngshare not found')).toMatch(/missing from the harness's Helm repository list/);
-  expect(explainHelmFailure('Error: chart "ngshare" version "9.9.9" not found in https://x repository')).toBe('the pinned chart version is not in the repository');
-  expect(explainHelmFailure('Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused')).toBe('the cluster does not answer');
+  expect(explainHelmFailure('Error: chart "ngshare" version "9.9.9" not found in https://x repository')).toBe(
+    'the pinned chart version is not in the repository',
+  );
+  expect(
+    explainHelmFailure('Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused'),
+  ).toBe('the cluster does not answer');
   expect(explainHelmFailure('something new')).toBeUndefined();
 });
 
 test('a chart version the repository does not list is an error that says what it does list', () => {
-  expect(() => assertChartListed('ngshare/ngshare', '0.6.0', '[]')).toThrow('helm: chart ngshare/ngshare 0.6.0 is not in the chart repository ngshare (https://libretexts.github.io/ngshare-helm-repo/)');
-  expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.2' }]))).toThrow(/listed: jupyterhub\/jupyterhub 4\.3\.2/);
+  expect(() => assertChartListed('ngshare/ngshare', '0.6.0', '[]')).toThrow(
+    'helm: chart ngshare/ngshare 0.6.0 is not in the chart repository ngshare (https://libretexts.github.io/ngshare-helm-repo/)',
+  );
+  expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.2' }]))).toThrow(
+    /listed: jupyterhub\/jupyterhub 4\.3\.2/,
+  );
   expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.3' }]))).not.toThrow();
 });
 
 test('commands are shown as a person would type them', () => {
-  expect(formatArgv(['helm', 'upgrade', '--install', 'jhub', "it's here", '<output-dir>/logs', 'a b'])).toBe("helm upgrade --install jhub 'it'\\''s here' <output-dir>/logs 'a b'");
+  expect(formatArgv(['helm', 'upgrade', '--install', 'jhub', "it's here", '<output-dir>/logs', 'a b'])).toBe(
+    "helm upgrade --install jhub 'it'\\''s here' <output-dir>/logs 'a b'",
+  );
 });
 
 test('the kind config: named and labelled by the run, pinned node image, everything on 127.0.0.1', () => {
-  const config = YAML.parse(kindConfigYaml('e2e-20261126-112233-ab12', 'e2e-20261126-112233-ab12'));
+  const config: unknown = YAML.parse(kindConfigYaml('e2e-20261126-112233-ab12', 'e2e-20261126-112233-ab12'));
   expect(config).toEqual({
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
@@ -97,6 +111,6 @@ test('the kind config: named and labelled by the run, pinned node image, everyth
   });
 });
 
-test('only clusters named like a run are the harness\'s', () => {
+test("only clusters named like a run are the harness's", () => {
   expect(runClusters('kind\ne2e-20261126-112233-ab12\nmy-dev\ne2e-20261125-010203-ffff\n')).toEqual(['e2e-20261126-112233-ab12', 'e2e-20261125-010203-ffff']);
 });

@@ -81,7 +81,11 @@ export async function checkTools(names: ToolName[], env: ToolEnv = {}): Promise<
       const printed = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim();
       const version = parseToolVersion(name, printed);
       if (result.exitCode !== 0 || !version) {
-        return { name, ok: false, detail: `\`${name} ${spec.versionArgs.join(' ')}\` failed (exit ${result.exitCode ?? 'none'}): ${tail(printed, 3) || 'no output'}` };
+        return {
+          name,
+          ok: false,
+          detail: `\`${name} ${spec.versionArgs.join(' ')}\` failed (exit ${result.exitCode ?? 'none'}): ${tail(printed, 3) || 'no output'}`,
+        };
       }
       if (compareVersions(version, spec.minimum) < 0) {
         return { name, ok: false, detail: `${version} is too old (need >= ${spec.minimum}; ${spec.install})` };

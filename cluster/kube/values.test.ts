@@ -11,6 +11,7 @@ import {
   readYamlFile,
   userServerGuarantees,
   valuesYaml,
+  type Values,
 } from './values.js';
 import { tempTree } from '../../fixtures/fakes.js';
 
@@ -30,12 +31,18 @@ test('layers merge as Helm merges values files: maps key by key, lists replaced,
 });
 
 test('project templates: a whole-string placeholder keeps its type; an unknown one is an error, never left in', () => {
-  expect(fillTemplate({ port: '${p}', url: 'http://x:${p}/', list: ['${u}'] }, { p: 30080, u: 'instructor1' }, 'f.yaml')).toEqual({ port: 30080, url: 'http://x:30080/', list: ['instructor1'] });
+  expect(fillTemplate({ port: '${p}', url: 'http://x:${p}/', list: ['${u}'] }, { p: 30080, u: 'instructor1' }, 'f.yaml')).toEqual({
+    port: 30080,
+    url: 'http://x:30080/',
+    list: ['instructor1'],
+  });
   expect(() => fillTemplate({ a: { b: 'x ${nope}' } }, {}, 'f.yaml')).toThrow('values: f.yaml: a.b uses ${nope}, which the harness does not provide');
 });
 
-test('the deployment repository\'s placeholders are filled, and the namespace of its URLs follows the install', () => {
-  const values = YAML.parse(`${ngshareValues}${serviceValues.replace('"api_token"', '"url": "http://ngshare.jhub.svc.cluster.local:8080", "api_token"')}${postStartValues.replace('ngshare-exchange', "ngshare-exchange; echo COURSE_ID")}`);
+test("the deployment repository's placeholders are filled, and the namespace of its URLs follows the install", () => {
+  const values = YAML.parse(
+    `${ngshareValues}${serviceValues.replace('"api_token"', '"url": "http://ngshare.jhub.svc.cluster.local:8080", "api_token"')}${postStartValues.replace('ngshare-exchange', 'ngshare-exchange; echo COURSE_ID')}`,
+  ) as Values;
   const { values: out, changes } = fillDeployRepoFile(values, { ...fill, namespace: 'e2e-ns' }, 'x.yaml');
   const text = JSON.stringify(out);
   expect(text).not.toMatch(/REPLACE_WITH|COURSE_ID|admin_username|\.jhub\./);
@@ -63,7 +70,9 @@ test('a values file that does not parse is a clear error with the file, line and
     error = err;
   }
   expect(error).toBeInstanceOf(HarnessError);
-  expect((error as Error).message).toMatch(new RegExp(`^values: ${path.basename(repo)}/nbgrader/ngshare-config\\.yaml does not parse \\(line \\d+, column \\d+\\): `));
+  expect((error as Error).message).toMatch(
+    new RegExp(`^values: ${path.basename(repo)}/nbgrader/ngshare-config\\.yaml does not parse \\(line \\d+, column \\d+\\): `),
+  );
   expect(() => readYamlFile(path.join(repo, 'missing.yaml'), 'missing.yaml')).toThrow('usage: values file missing.yaml cannot be read: ENOENT');
 });
 
@@ -71,12 +80,20 @@ test('a deployment repository without what the tutorial needs is refused with wh
   expect(() => readDeployRepo('/no/such/repo', fill)).toThrow(UsageError);
   expect(() => readDeployRepo(tempRepo({ 'README.md': 'x' }), fill)).toThrow(/no config_standard_storage\.yaml/);
   expect(() => readDeployRepo(tempRepo({ 'config_standard_storage.yaml': 'hub: {}\n' }), fill)).toThrow(/no ngshare values/);
-  expect(() => readDeployRepo(tempRepo({ 'config_standard_storage.yaml': 'hub: {}\n', 'nbgrader/n.yaml': ngshareValues }), fill)).toThrow(/no values file registers the ngshare service/);
+  expect(() => readDeployRepo(tempRepo({ 'config_standard_storage.yaml': 'hub: {}\n', 'nbgrader/n.yaml': ngshareValues }), fill)).toThrow(
+    /no values file registers the ngshare service/,
+  );
   expect(() =>
     readDeployRepo(tempRepo({ 'config_standard_storage.yaml': 'hub: {}\n', 'nbgrader/n.yaml': ngshareValues, 'nbgrader/s.yaml': serviceValues }), fill),
   ).toThrow(/no values file installs ngshare-exchange/);
   const ok = readDeployRepo(
-    tempRepo({ 'config_standard_storage.yaml': 'hub: {}\n', 'nbgrader/n.yaml': ngshareValues, 'nbgrader/s.yaml': serviceValues, 'nbgrader/u.yaml': postStartValues, 'nbgrader/empty.yaml': '' }),
+    tempRepo({
+      'config_standard_storage.yaml': 'hub: {}\n',
+      'nbgrader/n.yaml': ngshareValues,
+      'nbgrader/s.yaml': serviceValues,
+      'nbgrader/u.yaml': postStartValues,
+      'nbgrader/empty.yaml': '',
+    }),
     fill,
   );
   expect(ok.ngshare.map((l) => l.file)).toEqual(['01-nbgrader-n.yaml']);
@@ -84,14 +101,14 @@ test('a deployment repository without what the tutorial needs is refused with wh
   expect(ok.skipped).toEqual([{ file: 'nbgrader/empty.yaml', reason: 'empty' }]);
 });
 
-test('values are written so that Helm\'s YAML 1.1 reader gets the strings we mean', () => {
+test("values are written so that Helm's YAML 1.1 reader gets the strings we mean", () => {
   const text = valuesYaml({ singleuser: { image: { tag: '2025-11-10' } }, flag: 'on', n: 3 });
   expect(text).toContain('tag: "2025-11-10"');
   expect(text).toContain('flag: "on"');
   expect(YAML.parse(text)).toEqual({ singleuser: { image: { tag: '2025-11-10' } }, flag: 'on', n: 3 });
 });
 
-test('resource guarantees are read as Kubernetes reads quantities, with the chart\'s default memory', () => {
+test("resource guarantees are read as Kubernetes reads quantities, with the chart's default memory", () => {
   expect(parseQuantity('1G')).toBe(1e9);
   expect(parseQuantity('512Mi')).toBe(512 * 2 ** 20);
   expect(parseQuantity('500m')).toBeCloseTo(0.5);

@@ -56,7 +56,11 @@ export function readYamlFile(file: string, shownAs = file): unknown {
     const first = doc.errors[0];
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
     const reason = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new HarnessError('values', `${shownAs} does not parse${where}: ${reason}`, doc.errors.length > 1 ? `${doc.errors.length - 1} more error(s) after this one` : undefined);
+    throw new HarnessError(
+      'values',
+      `${shownAs} does not parse${where}: ${reason}`,
+      doc.errors.length > 1 ? `${doc.errors.length - 1} more error(s) after this one` : undefined,
+    );
   }
   return doc.toJS() as unknown;
 }
@@ -138,7 +142,7 @@ export function fillDeployRepoFile(values: Values, fill: DeployRepoFill, shownAs
   }) as Values;
   const admins = get(filled, 'ngshare.admins');
   if (Array.isArray(admins) && admins.includes('admin_username')) {
-    filled = { ...filled, ngshare: { ...(filled.ngshare as Values), admins: admins.map((a) => (a === 'admin_username' ? fill.ngshareAdmin : a)) } };
+    filled = { ...filled, ngshare: { ...(filled.ngshare as Values), admins: admins.map((a: unknown) => (a === 'admin_username' ? fill.ngshareAdmin : a)) } };
     changes.add(`admin_username at ngshare.admins → ${fill.ngshareAdmin}`);
   }
   return { values: filled, changes: [...changes] };
@@ -169,7 +173,11 @@ export function readDeployRepo(repoDir: string, fill: DeployRepoFill): DeployRep
   }
   const nbgraderDir = path.join(repo, 'nbgrader');
   const nbgraderFiles = fs.existsSync(nbgraderDir)
-    ? fs.readdirSync(nbgraderDir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `nbgrader/${f}`)
+    ? fs
+        .readdirSync(nbgraderDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => `nbgrader/${f}`)
     : [];
   const result: DeployRepoValues = { ngshare: [], jupyterhub: [], skipped: [] };
   for (const rel of ['config_standard_storage.yaml', ...nbgraderFiles]) {
@@ -187,16 +195,24 @@ export function readDeployRepo(repoDir: string, fill: DeployRepoFill): DeployRep
       continue;
     }
     const keys = Object.keys(parsed);
-    const chart: ChartName | undefined = keys.some((k) => ngshareKeys.includes(k)) && !keys.some((k) => hubKeys.includes(k))
-      ? 'ngshare'
-      : keys.some((k) => hubKeys.includes(k)) ? 'jupyterhub' : undefined;
+    const chart: ChartName | undefined =
+      keys.some((k) => ngshareKeys.includes(k)) && !keys.some((k) => hubKeys.includes(k))
+        ? 'ngshare'
+        : keys.some((k) => hubKeys.includes(k))
+          ? 'jupyterhub'
+          : undefined;
     if (!chart) {
       result.skipped.push({ file: rel, reason: `configures neither chart (keys: ${keys.join(', ')})` });
       continue;
     }
     const postStart = JSON.stringify(get(parsed, 'singleuser.lifecycleHooks.postStart') ?? '');
-    if (chart === 'jupyterhub' && rel !== 'config_standard_storage.yaml' && /nbgrader/.test(postStart) && !/ngshare_exchange|ngshare-exchange/.test(postStart)) {
-      result.skipped.push({ file: rel, reason: 'installs nbgrader with another exchange (not ngshare), an alternative to the tutorial\'s' });
+    if (
+      chart === 'jupyterhub' &&
+      rel !== 'config_standard_storage.yaml' &&
+      /nbgrader/.test(postStart) &&
+      !/ngshare_exchange|ngshare-exchange/.test(postStart)
+    ) {
+      result.skipped.push({ file: rel, reason: "installs nbgrader with another exchange (not ngshare), an alternative to the tutorial's" });
       continue;
     }
     const { values, changes } = fillDeployRepoFile(parsed, fill, rel);
@@ -229,7 +245,7 @@ export function mergeValues(base: Values, over: Values): Values {
   const out: Values = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === null) delete out[k];
-    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = mergeValues(out[k] as Values, v);
+    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = mergeValues(out[k], v);
     else out[k] = v;
   }
   return out;

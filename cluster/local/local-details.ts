@@ -4,7 +4,7 @@
  */
 import type { StackService, StackState, StackVariant } from '../platform.js';
 import type { StartedProcess } from '../processes.js';
-import type { EnvRole } from './python-envs.js';
+import type { EnvRole } from '../python/python-envs.js';
 
 /** The three parts of a deployment that run Python: the hub image, the ngshare image, the user image. */
 export type StackRole = 'hub' | 'ngshare' | 'user';

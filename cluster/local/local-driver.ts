@@ -23,7 +23,7 @@ import { planSteps, runSteps, type Step } from '../steps.js';
 import { tutorial } from '../versions.js';
 import type { LocalDetails, LocalPorts, LocalState } from './local-details.js';
 import { LocalStack } from './local-stack.js';
-import { ensureStackEnvs, envRolesFor } from './python-envs.js';
+import { ensureStackEnvs, envRolesFor } from './stack-envs.js';
 import { proxyExecutable, serviceSpec } from './services.js';
 import { copyEnvForNgshareUser, localSecrets, writeStackFiles } from './stack-files.js';
 
@@ -104,7 +104,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
       {
         title: `Build or reuse the Python environments: hub (${roles.hub}), ngshare (${roles.ngshare}), user (${roles.user})`,
         notes: [
-          `from the lock files cluster/local/requirements/{${[...new Set(Object.values(roles))].join(',')}}.txt with uv, cached in ${run.config.cacheDir}/envs/<role>-<hash>`,
+          `from the lock files cluster/python/requirements/{${[...new Set(Object.values(roles))].join(',')}}.txt with uv, cached in ${run.config.cacheDir}/envs/<role>-<hash>`,
         ],
         run: async (live) => {
           const started = Date.now();
@@ -113,7 +113,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
         },
       },
       {
-        title: 'Choose ports on 127.0.0.1, write the stack\'s files, start ngshare and the proxy, then the hub',
+        title: "Choose ports on 127.0.0.1, write the stack's files, start ngshare and the proxy, then the hub",
         notes: [
           run.config.hubPort === undefined
             ? 'ports: free ones at random in 20000-31999; a port taken between choosing and binding it means new ports, up to 3 attempts'
@@ -181,7 +181,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
         runId: run.id,
         details,
         instructor: state.users.instructor,
-        users: Object.values(state.users),
+        users: [state.users.instructor, state.users.student],
         courseId: state.courseId,
         serverStartTimeoutMs: run.config.timeouts.serverStartMs,
       });

@@ -29,7 +29,7 @@ import { redact } from '../redact.js';
 import type { Run } from '../run/index.js';
 import { versions as pinned } from '../versions.js';
 import type { LocalState, StackRole } from './local-details.js';
-import { ensureStackEnvs } from './python-envs.js';
+import { ensureStackEnvs } from './stack-envs.js';
 import { proxyVersion, serviceSpec, startService } from './services.js';
 import { copyEnvForNgshareUser, writeStackFiles } from './stack-files.js';
 
@@ -62,15 +62,20 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
   /** Starts a service and waits until it answers; it is in the state from the moment it runs. */
   async startService(service: StackService): Promise<void> {
     const spec = serviceSpec(service, this.run.dirs, this.run.secrets, this.details, this.local.users.instructor);
-    await startService(service, spec, { runId: this.run.id, ledger: this.run.ledger }, {
-      d: this.details,
-      hubApiUrl: this.local.hubApiUrl,
-      proxyToken: this.run.secrets.get('proxyAuthToken'),
-      onStarted: (proc: StartedProcess) => {
-        this.details.processes[service] = proc;
-        this.save();
+    await startService(
+      service,
+      spec,
+      { runId: this.run.id, ledger: this.run.ledger },
+      {
+        d: this.details,
+        hubApiUrl: this.local.hubApiUrl,
+        proxyToken: this.run.secrets.get('proxyAuthToken'),
+        onStarted: (proc: StartedProcess) => {
+          this.details.processes[service] = proc;
+          this.save();
+        },
       },
-    });
+    );
   }
 
   /** Freeze a service (SIGSTOP): it keeps its connections and answers nothing, like a hung pod. */
@@ -128,7 +133,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
       runId: this.run.id,
       details: d,
       instructor: this.local.users.instructor,
-      users: Object.values(this.local.users),
+      users: [this.local.users.instructor, this.local.users.student],
       courseId: this.local.courseId,
       serverStartTimeoutMs: this.run.config.timeouts.serverStartMs,
     });
@@ -160,7 +165,11 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
       // Say which part is down rather than only that the API call failed.
       const down = (await this.health()).filter((c) => !c.ok);
       if (!down.length) throw err;
-      throw new HarnessError(down[0].component, `${down.map((c) => `${c.component} ${c.detail}`).join('; ')}: cannot reach ${user}'s server`, (err as Error).message);
+      throw new HarnessError(
+        down[0].component,
+        `${down.map((c) => `${c.component} ${c.detail}`).join('; ')}: cannot reach ${user}'s server`,
+        (err as Error).message,
+      );
     });
     const server = info?.servers?.[''];
     const pid = Number(server?.state?.pid);

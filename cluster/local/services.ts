@@ -46,12 +46,18 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
         command: process.execPath,
         args: [
           proxyExecutable(),
-          '--ip', '127.0.0.1',
-          '--port', String(d.ports.proxy),
-          '--api-ip', '127.0.0.1',
-          '--api-port', String(d.ports.proxyApi),
-          '--default-target', `http://127.0.0.1:${d.ports.hub}`,
-          '--error-target', `http://127.0.0.1:${d.ports.hub}/hub/error`,
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(d.ports.proxy),
+          '--api-ip',
+          '127.0.0.1',
+          '--api-port',
+          String(d.ports.proxyApi),
+          '--default-target',
+          `http://127.0.0.1:${d.ports.hub}`,
+          '--error-target',
+          `http://127.0.0.1:${d.ports.hub}/hub/error`,
         ],
         env: { ...common, PATH: basePath, CONFIGPROXY_AUTH_TOKEN: secrets.get('proxyAuthToken') },
         cwd: dirs.path('proxy'),
@@ -61,7 +67,15 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
       // As the image's user, from a copy of the environment that this user can reach (stack-files.ts).
       const python = d.ngshareAsImageUser ? dirs.path('ngshare-env', 'bin', 'python') : path.join(d.envs.ngshare.dir, 'bin', 'python');
       const asNgshareUser = d.ngshareAsImageUser
-        ? ['setpriv', `--reuid=${ngshareUid}`, `--regid=${ngshareGid}`, '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', python]
+        ? [
+            'setpriv',
+            `--reuid=${ngshareUid}`,
+            `--regid=${ngshareGid}`,
+            '--clear-groups',
+            '--inh-caps=+dac_read_search',
+            '--ambient-caps=+dac_read_search',
+            python,
+          ]
         : [python];
       return {
         name: 'ngshare',
@@ -69,9 +83,12 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
         args: [
           ...asNgshareUser.slice(1),
           path.join(here, 'ngshare_loopback.py'),
-          '--database', `sqlite:///${dirs.path('ngshare', 'ngshare.db')}`,
-          '--storage', `${dirs.path('ngshare', 'files')}/`,
-          '--admins', instructor,
+          '--database',
+          `sqlite:///${dirs.path('ngshare', 'ngshare.db')}`,
+          '--storage',
+          `${dirs.path('ngshare', 'files')}/`,
+          '--admins',
+          instructor,
         ],
         env: {
           ...common,

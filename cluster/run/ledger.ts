@@ -36,7 +36,14 @@ export class Ledger {
   }
 
   forget(predicate: (r: Resource) => boolean): void {
-    fs.writeFileSync(this.file, JSON.stringify(this.list().filter((r) => !predicate(r)), null, 2));
+    fs.writeFileSync(
+      this.file,
+      JSON.stringify(
+        this.list().filter((r) => !predicate(r)),
+        null,
+        2,
+      ),
+    );
   }
 
   isEmpty(): boolean {

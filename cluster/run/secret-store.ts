@@ -43,7 +43,8 @@ export class SecretStore {
 
   get(name: string): string {
     const value = this.read()[name];
-    if (!value) throw new HarnessError('secrets', `the run has no secret "${name}"${this.file ? ` in ${this.file}` : ''}: it is made when the stack is brought up`);
+    if (!value)
+      throw new HarnessError('secrets', `the run has no secret "${name}"${this.file ? ` in ${this.file}` : ''}: it is made when the stack is brought up`);
     registerSecret(value);
     return value;
   }

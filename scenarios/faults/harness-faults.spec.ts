@@ -131,7 +131,9 @@ for (const service of ['proxy', 'hub', 'ngshare'] as const) {
     await test.info().attach('up output', { body: result.output, contentType: 'text/plain' });
     expect(result.exitCode, result.output).toBe(0);
     expect(result.output).toMatch(
-      new RegExp(`${service}: port \\d+ on 127\\.0\\.0\\.1 is already in use by another program: another program took it after it was chosen; new ports \\(attempt 2 of 3\\)`),
+      new RegExp(
+        `${service}: port \\d+ on 127\\.0\\.0\\.1 is already in use by another program: another program took it after it was chosen; new ports \\(attempt 2 of 3\\)`,
+      ),
     );
     await down(dirs, result.runId!);
   });
@@ -217,7 +219,7 @@ async function interrupt(signal: NodeJS.Signals, toGroup: boolean) {
   });
   let output = '';
   await new Promise<void>((resolve) => {
-    child.all!.on('data', (chunk: Buffer) => {
+    child.all.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (/local stack ready/.test(output)) resolve();
     });

@@ -33,7 +33,7 @@ export const cases: TroubleshootingCase[] = [
   },
   {
     name: 'keyerror-user',
-    summary: 'running outside a real user server: KeyError: \'USER\'; fixed by running inside the user\'s server',
+    summary: "running outside a real user server: KeyError: 'USER'; fixed by running inside the user's server",
     platforms: everywhere,
   },
   {
@@ -43,7 +43,7 @@ export const cases: TroubleshootingCase[] = [
   },
   {
     name: 'sqlite-unwritable',
-    summary: 'ngshare storage not writable by its user: sqlite3.OperationalError; fixed by the init container\'s chown/chmod',
+    summary: "ngshare storage not writable by its user: sqlite3.OperationalError; fixed by the init container's chown/chmod",
     platforms: ['local', 'kind'],
   },
   {
@@ -63,7 +63,7 @@ export const cases: TroubleshootingCase[] = [
   },
   {
     name: 'egress-policy-blocks-ngshare',
-    summary: 'z2jh\'s default singleuser egress policy blocks ngshare on a cluster that enforces it; fixed by privateIPs: true',
+    summary: "z2jh's default singleuser egress policy blocks ngshare on a cluster that enforces it; fixed by privateIPs: true",
     platforms: ['kind'],
   },
 ];

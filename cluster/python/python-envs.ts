@@ -1,6 +1,7 @@
 /**
- * The local platform's Python environments, one per role as in the real deployment (hub image,
- * ngshare image, user image), built by uv from the committed lock files and cached between runs.
+ * Python environments, one per role as in the real deployment (hub image, ngshare image, user
+ * image), built by uv from the committed lock files (requirements/) and cached between runs. The
+ * local platform runs its stack in them; the lock script writes their lock files.
  *
  * An environment lives in <cache>/envs/<role>-<key>, where the key hashes the lock file, the
  * Python version and uv's version: change a pin and the next run builds a new one. It is built in
@@ -16,9 +17,7 @@ import { execa } from 'execa';
 import { HarnessError, PrerequisiteError } from '../errors.js';
 import { versions } from '../versions.js';
 import type { Logger } from '../log.js';
-import { formatDuration, logger } from '../log.js';
-import type { StackVariant } from '../platform.js';
-import type { LocalDetails, StackRole } from './local-details.js';
+import { formatDuration } from '../log.js';
 
 /** The three roles of a deployment, plus variants built only when a troubleshooting case needs them. */
 export type EnvRole = 'hub' | 'ngshare' | 'user' | 'user-bare' | 'ngshare-sqlalchemy2';
@@ -103,7 +102,11 @@ export async function findPython(minor: string, log: Logger): Promise<string> {
   const candidates: string[] = [];
   const versionsDir = path.join(pyenvRoot, 'versions');
   if (fs.existsSync(versionsDir)) {
-    for (const v of fs.readdirSync(versionsDir).filter((v) => v === minor || v.startsWith(`${minor}.`)).sort().reverse()) {
+    for (const v of fs
+      .readdirSync(versionsDir)
+      .filter((v) => v === minor || v.startsWith(`${minor}.`))
+      .sort()
+      .reverse()) {
       candidates.push(path.join(versionsDir, v, 'bin', `python${minor}`));
     }
   }
@@ -117,11 +120,7 @@ export async function findPython(minor: string, log: Logger): Promise<string> {
 }
 
 function envKey(role: EnvRole, lockText: string, pythonVersion: string): string {
-  return crypto
-    .createHash('sha256')
-    .update(`${role}\n${versions.uv}\n${pythonVersion}\n${lockText}`)
-    .digest('hex')
-    .slice(0, 16);
+  return crypto.createHash('sha256').update(`${role}\n${versions.uv}\n${pythonVersion}\n${lockText}`).digest('hex').slice(0, 16);
 }
 
 async function pythonVersionOf(python: string): Promise<string> {
@@ -215,21 +214,4 @@ export async function ensureEnvs<R extends EnvRole>(roles: readonly R[], cacheDi
   const uv = await ensureUv(cacheDir, log);
   const envs = await Promise.all(roles.map((role) => ensureEnv(role, cacheDir, uv, log)));
   return Object.fromEntries(roles.map((role, i) => [role, envs[i]])) as Record<R, PythonEnv>;
-}
-
-/** Which environment each role of a deployment uses under a variant. */
-export function envRolesFor(variant: StackVariant): Record<StackRole, EnvRole> {
-  return {
-    hub: 'hub',
-    ngshare: variant.ngshareSqlalchemy2 ? 'ngshare-sqlalchemy2' : 'ngshare',
-    user: variant.withoutNbgrader ? 'user-bare' : 'user',
-  };
-}
-
-/** The environments of a deployment's three roles, built or taken from the cache. */
-export async function ensureStackEnvs(variant: StackVariant, cacheDir: string): Promise<LocalDetails['envs']> {
-  const roles = envRolesFor(variant);
-  const envs = await ensureEnvs(Object.values(roles), cacheDir, logger('python-envs'));
-  const pick = (r: StackRole) => ({ role: roles[r], dir: envs[roles[r]].dir, pythonVersion: envs[roles[r]].pythonVersion });
-  return { hub: pick('hub'), ngshare: pick('ngshare'), user: pick('user') };
 }
