@@ -1,21 +1,35 @@
-// The main job: `npm run e2e [-- --platform local|kind|jetstream] [--keep] ...`.
-// Runs the tutorial flow on the chosen platform; `--help` lists every flag.
-import { parseCli, printPlan, usage } from './cli.js';
+// The main job: `npm run e2e [-- --platform local|kind|jetstream] [--keep] ...`: the tutorial flow
+// on the chosen platform. `--help` lists every flag and the E2E_* variables.
+import { defineCommand, runCommand } from './lib/command.js';
+import { environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
 import { runPlaywright } from './playwright-run.js';
-import { HarnessError, UsageError } from '../cluster/errors.js';
 
-try {
-  const { env, help, passthrough } = parseCli(process.argv.slice(2));
-  if (help) {
-    console.log(usage);
-  } else if (env.E2E_DRY_RUN) {
-    // Before Playwright starts: a plan touches nothing, so there is no run to set up or tear down.
-    await printPlan(env);
-  } else {
-    process.exitCode = await runPlaywright({ projects: ['tutorial'], env, passthrough });
-  }
-} catch (err) {
-  if (!(err instanceof HarnessError)) throw err;
-  console.error(err.message);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+const command = defineCommand({
+  name: 'e2e',
+  summary: 'Run the tutorial flow (steps 4 to 8) in real user servers on a platform, and check every output against its golden.',
+  options: harnessOptions(
+    'platform',
+    'keep',
+    'run-id',
+    'variant',
+    'port',
+    'update-expected',
+    'strict-drift',
+    'kubeconfig',
+    'context',
+    'namespace',
+    'existing-release',
+    'deploy-repo',
+    'baked-image',
+    'dry-run',
+  ),
+  passthrough: 'arguments for `playwright test` (e.g. --grep "Step 7")',
+  sections: [environmentSection, { title: 'Exit status', lines: ['0 every test passed, 1 something failed, 2 a usage error, 130 interrupted'] }],
+});
+
+await runCommand(command, async ({ values, passthrough }) => {
+  const env = harnessEnv(values);
+  // Before Playwright starts: a plan touches nothing, so there is no run to set up or tear down.
+  if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
+  return runPlaywright({ projects: ['tutorial'], env, passthrough });
+});

@@ -12,7 +12,7 @@ import { HarnessError } from '../cluster/errors.js';
 import { openRun, findRun, newRunId } from '../cluster/run/index.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/processes.js';
-import { describeKeptRun } from './cli.js';
+import { describeKeptRun } from './lib/harness-options.js';
 
 export interface PlaywrightRun {
   projects: string[];

@@ -1,37 +1,48 @@
-// Brings a stack up and leaves it running: `npm run up [-- --platform kind]`. Prints how to use it.
-// With --dry-run (kind, jetstream) it prints the plan instead and touches nothing.
-// Only a stack that came up is kept: a bring-up that fails, or is interrupted, is removed again.
-import { parseCli, describeKeptRun, printPlan } from './cli.js';
-import { bringUp, tearDown } from '../cluster/lifecycle.js';
+// Brings a stack up and leaves it running: `npm run up [-- --platform kind]`; prints how to use it.
+// With --dry-run it prints the plan instead and touches nothing. Only a stack that came up is kept:
+// a bring-up that fails, or is interrupted, is removed again.
 import { readConfig } from '../cluster/config.js';
-import { HarnessError, UsageError } from '../cluster/errors.js';
+import { bringUp, tearDown } from '../cluster/lifecycle.js';
 import { findRun, newRunId, openRun } from '../cluster/run/index.js';
+import { defineCommand, runCommand } from './lib/command.js';
+import { describeKeptRun, environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
 
-try {
-  const { env } = parseCli(process.argv.slice(2), { allowKeep: false });
-  if (env.E2E_DRY_RUN) {
-    await printPlan(env);
-  } else {
-    Object.assign(process.env, env);
-    const config = readConfig();
-    const runId = config.runId ?? newRunId();
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.stderr.write(`\n${signal}: removing what run ${runId} started\n`);
-      const run = findRun(config, runId);
-      void (run ? tearDown(run) : Promise.resolve())
-        .catch((err: unknown) => process.stderr.write(`${(err as Error).message}\n`))
-        .finally(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    const run = openRun(config, runId);
-    const state = await bringUp(run, config.variant);
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    run.stack.markKept(true);
-    console.log(describeKeptRun(run, state));
-  }
-} catch (err) {
-  // The harness's own errors say what failed and why; a stack trace would only hide that.
-  if (!(err instanceof HarnessError)) throw err;
-  console.error(err.message);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+const command = defineCommand({
+  name: 'up',
+  summary: 'Bring a stack up and leave it running (remove it with `npm run down -- <run id>`).',
+  options: harnessOptions(
+    'platform',
+    'run-id',
+    'variant',
+    'port',
+    'kubeconfig',
+    'context',
+    'namespace',
+    'existing-release',
+    'deploy-repo',
+    'baked-image',
+    'dry-run',
+  ),
+  sections: [environmentSection],
+});
+
+await runCommand(command, async ({ values }) => {
+  const env = harnessEnv(values);
+  if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
+  const config = readConfig({ ...process.env, ...env });
+  const runId = config.runId ?? newRunId();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: removing what run ${runId} started\n`);
+    const run = findRun(config, runId);
+    void (run ? tearDown(run) : Promise.resolve())
+      .catch((err: unknown) => process.stderr.write(`${(err as Error).message}\n`))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const run = openRun(config, runId);
+  const state = await bringUp(run, config.variant);
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  run.stack.markKept(true);
+  console.log(describeKeptRun(run, state));
+  return 0;
+});

@@ -140,7 +140,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
   /** The services' command lines as the plan shows them, ports and environments as placeholders. */
   private planCommands(run: Run, variant: StackVariant): string[][] {
     const placeholder: LocalPorts = { proxy: 1, proxyApi: 2, hub: 3, ngshare: 4 };
-    const names: Record<string, string> = { 1: '<proxy port>', 2: '<proxy api port>', 3: '<hub port>', 4: '<ngshare port>' };
+    const names: Record<string, string> = { 1: '<proxy-port>', 2: '<proxy-api-port>', 3: '<hub-port>', 4: '<ngshare-port>' };
     const roles = envRolesFor(variant);
     const env = (role: string) => ({ role: role as never, dir: `${run.config.cacheDir}/envs/${role}-<hash>`, pythonVersion: '' });
     const d = this.details(run, variant, { hub: env(roles.hub), ngshare: env(roles.ngshare), user: env(roles.user) }, placeholder);

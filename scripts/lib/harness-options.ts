@@ -1,0 +1,118 @@
+/**
+ * The options of the scripts that run or bring up a stack (e2e, up, repro): one table, turned into
+ * the E2E_* variables that cluster/config.ts reads (one source for each setting), so
+ * `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test` mean the same. A mistake is caught
+ * here, before anything starts.
+ */
+import { platformNames, parseVariant, readConfig, variantNames } from '../../cluster/config.js';
+import { UsageError } from '../../cluster/errors.js';
+import { formatPlan } from '../../cluster/plan.js';
+import { canPlan, type StackInfo } from '../../cluster/platform.js';
+import { createDriver } from '../../cluster/platforms.js';
+import { planningRun, type Run } from '../../cluster/run/index.js';
+import type { OptionSpec } from './command.js';
+
+/** Each option, with the E2E_* variable it sets. */
+const table = {
+  platform: { type: 'string', value: `<${platformNames.join('|')}>`, description: 'where to run (default: local)', env: 'E2E_PLATFORM' },
+  keep: { type: 'boolean', description: 'leave the stack up afterwards and print how to reach and remove it', env: 'E2E_KEEP' },
+  'run-id': { type: 'string', value: '<id>', description: 'reuse a run id (a kept stack: run the scenarios against it again)', env: 'E2E_RUN_ID' },
+  variant: {
+    type: 'string',
+    value: '<name[,name]>',
+    description: `deploy it wrong on purpose, as a troubleshooting case does:\n${Object.keys(variantNames).join(', ')}`,
+    env: 'E2E_VARIANT',
+  },
+  port: { type: 'string', value: '<port>', description: "local: the hub's public port on 127.0.0.1 (default: a free one)", env: 'E2E_HUB_PORT' },
+  'update-expected': {
+    type: 'boolean',
+    description: "record every command's normalised output as the drift baseline (never in CI)",
+    env: 'E2E_UPDATE_EXPECTED',
+  },
+  'strict-drift': { type: 'boolean', description: 'fail the run when an output differs from the drift baseline', env: 'E2E_STRICT_DRIFT' },
+  kubeconfig: { type: 'string', value: '<file>', description: 'kind/jetstream: kubeconfig (default: $KUBECONFIG, ~/.kube/config)', env: 'E2E_KUBECONFIG' },
+  context: { type: 'string', value: '<name>', description: 'jetstream: kubeconfig context', env: 'E2E_KUBE_CONTEXT' },
+  namespace: { type: 'string', value: '<name>', description: "jetstream: namespace to install into (default: one of the run's own)", env: 'E2E_NAMESPACE' },
+  'existing-release': { type: 'boolean', description: 'jetstream: test an existing JupyterHub release without installing', env: 'E2E_EXISTING_RELEASE' },
+  'deploy-repo': {
+    type: 'string',
+    value: '<path>',
+    description: 'kind/jetstream: read the Helm values from a deployment repository checkout',
+    env: 'E2E_DEPLOY_REPO',
+  },
+  'baked-image': { type: 'boolean', description: 'kind: build and side-load a singleuser image with nbgrader baked in', env: 'E2E_BAKED_IMAGE' },
+  'dry-run': { type: 'boolean', description: 'print the plan (every command, file and rendered value, secrets masked); touch nothing', env: 'E2E_DRY_RUN' },
+} as const satisfies Record<string, OptionSpec & { env: string }>;
+
+export type HarnessOptionName = keyof typeof table;
+
+/** The named options of the table, for a script's `defineCommand`. */
+export function harnessOptions<K extends HarnessOptionName>(...names: K[]): { [N in K]: (typeof table)[N] } {
+  return Object.fromEntries(names.map((n) => [n, table[n]])) as { [N in K]: (typeof table)[N] };
+}
+
+const clusterOnly: HarnessOptionName[] = ['kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image'];
+
+/** The E2E_* variables the given option values mean; a UsageError for a value that cannot work. */
+export function harnessEnv(values: Partial<Record<HarnessOptionName, string | boolean | undefined>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values) as Array<[HarnessOptionName, string | boolean | undefined]>) {
+    if (value === undefined || value === false || !(name in table)) continue;
+    env[table[name].env] = value === true ? '1' : value;
+  }
+  const platform = env.E2E_PLATFORM ?? 'local';
+  if (!(platformNames as readonly string[]).includes(platform)) {
+    throw new UsageError(`unknown platform "${platform}"; choose one of: ${platformNames.join(', ')}`);
+  }
+  env.E2E_PLATFORM = platform;
+  const misplaced = clusterOnly.filter((f) => values[f] !== undefined && values[f] !== false);
+  if (platform === 'local' && misplaced.length) throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind or jetstream`);
+  if (platform !== 'local' && values.port !== undefined) throw new UsageError('--port applies to --platform local');
+  // Checked now, through the same reader the run will use, so a mistake costs nothing.
+  if (env.E2E_VARIANT) parseVariant(env.E2E_VARIANT);
+  readConfig({ ...process.env, ...env });
+  if (env.E2E_UPDATE_EXPECTED && process.env.CI) {
+    throw new UsageError('--update-expected records the drift baseline from this machine; it is refused in CI (CI is set)');
+  }
+  return env;
+}
+
+/** The variables of the harness, for a script's usage (read by cluster/config.ts). */
+export const environmentSection = {
+  title: 'Environment (each flag above sets one of these; the rest have no flag)',
+  lines: [
+    'E2E_PLATFORM, E2E_KEEP, E2E_RUN_ID, E2E_VARIANT, E2E_HUB_PORT, E2E_UPDATE_EXPECTED, E2E_STRICT_DRIFT,',
+    'E2E_KUBECONFIG, E2E_KUBE_CONTEXT, E2E_NAMESPACE, E2E_EXISTING_RELEASE, E2E_DEPLOY_REPO, E2E_BAKED_IMAGE, E2E_DRY_RUN',
+    "E2E_HUB_ADMIN_TOKEN        --existing-release: the operator's hub admin token (never a flag: flags show in ps)",
+    'E2E_SERVER_START_TIMEOUT   seconds a user server may take to start (default 90)',
+    'E2E_COMMAND_TIMEOUT        seconds one command may take (default 300)',
+    'E2E_STATE_DIR, E2E_OUTPUT_DIR, E2E_CACHE_DIR   where runs, reports and cached environments go',
+    "E2E_TUTORIAL_REPO          a checkout of the tutorial's repository (its ready-made notebooks)",
+    'E2E_CHROMIUM               the Chromium for the browser checks',
+    'E2E_DEBUG                  debug lines of components (e2e:exec,e2e:platform or *)',
+  ],
+};
+
+/** What to print when a stack is left running on purpose. */
+export function describeKeptRun(run: Run, state: StackInfo): string {
+  return [
+    '',
+    `The ${state.platform} stack of run ${run.id} is still up.`,
+    `  Hub:              ${state.hubUrl}  (users ${state.users.instructor}, ${state.users.student}; password in ${run.dirs.path('secrets.json')}, key userPassword)`,
+    `  Run directory:    ${run.dirs.runDir}`,
+    `  Rerun scenarios:  E2E_RUN_ID=${run.id} npx playwright test --project=tutorial --no-deps`,
+    `  Remove it:        npm run down -- ${run.id}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * --dry-run: the driver's full plan (every command with its arguments, every file and the rendered
+ * values, secrets masked) on stdout; nothing is created, nothing is contacted.
+ */
+export async function printPlan(env: Record<string, string>): Promise<void> {
+  const config = readConfig({ ...process.env, ...env });
+  const driver = await createDriver(config.platform);
+  if (!canPlan(driver)) throw new UsageError(`--dry-run is not available for --platform ${config.platform}`);
+  process.stdout.write(formatPlan(await driver.plan(planningRun(config), config.variant), config.rootDir));
+}
