@@ -2,10 +2,12 @@
  * Projects:
  *   unit         pure helpers' tests (*.test.ts beside the code); no stack
  *   setup        brings the platform up once per run (scenarios/platform.setup.ts)
- *   tutorial     the tutorial flow, steps 4-8, on that stack
+ *   tutorial     the tutorial flow, steps 4-8, on that stack (npm run e2e; the rerun loop)
+ *   shared-stack the tutorial, then the troubleshooting cases that need no special deployment, each
+ *                with a classroom of its own on that stack, one at a time (npm test, npm run repro)
  *   teardown     diagnostics, then the stack goes away (unless E2E_KEEP)
  *   faults       the harness itself under injected faults (runs nested harness runs; no shared stack)
- *   troubleshooting  each documented error reproduced on a stack of its own, then fixed
+ *   troubleshooting  the documented errors that need a deployment gone wrong: each on a stack of its own
  *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
  *   redaction    a nested harness run, searched for its own secrets
  *
@@ -27,8 +29,9 @@ const at = (...parts: string[]) => path.join(here, ...parts);
 const outputDir = path.join(config.outputDir, config.runId!);
 
 export default defineConfig({
-  // One stack per run, shared by the scenarios, which change its state: one worker, in order.
-  workers: 1,
+  // Two: projects that share the run's stack (one test at a time where they take classrooms) go
+  // side by side with those that bring up stacks of their own. E2E_WORKERS=1 for one at a time.
+  workers: config.workers,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
@@ -53,8 +56,19 @@ export default defineConfig({
     { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench)\/.*\.test\.ts$/ },
     { name: 'setup', testDir: at('scenarios'), testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
     { name: 'teardown', testDir: at('scenarios'), testMatch: /platform\.teardown\.ts$/ },
+    // `npm run e2e` and the rerun loop: the tutorial alone, on the run's stack.
     { name: 'tutorial', testDir: at('scenarios'), testMatch: /tutorial\.spec\.ts$/, dependencies: ['setup'] },
-    { name: 'faults', testDir: at('scenarios'), testMatch: /faults\/harness-faults\.spec\.ts$/ },
+    // `npm test` and `npm run repro`: everything that takes a classroom on the run's stack, one test at a
+    // time (classrooms share the stack's instructor): the tutorial, then the troubleshooting cases
+    // that need no special deployment.
+    {
+      name: 'shared-stack',
+      testDir: at('scenarios'),
+      testMatch: /(tutorial\.spec|troubleshooting\/on-shared-stack\.spec)\.ts$/,
+      dependencies: ['setup'],
+      workers: 1,
+    },
+    { name: 'faults', testDir: here, testMatch: /(scenarios\/faults\/[^/]+|cluster\/local\/port-race)\.spec\.ts$/ },
     // Tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the shared stack.
     {
       name: 'browser',
@@ -65,7 +79,7 @@ export default defineConfig({
     },
     // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
     { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
-    // Each troubleshooting case brings up a stack of its own: no shared stack needed.
-    { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\.spec\.ts$/ },
+    // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
+    { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
   ],
 });

@@ -56,6 +56,10 @@ export interface HarnessConfig {
    * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in ../shared/upstream/.
    */
   tutorialRepo: string;
+  /** Playwright workers (E2E_WORKERS, default 2): stacks of their own go side by side with the shared one. */
+  workers: number;
+  /** Print each command with what it printed as it runs, as a terminal would (npm run repro sets E2E_SHOW_OUTPUT). */
+  showOutput: boolean;
   /** Chromium for the browser checks (E2E_CHROMIUM); default: Playwright's own, else Debian's. */
   chromium: string | undefined;
   /** The deployment as a troubleshooting case has it (E2E_VARIANT, comma-separated names). */
@@ -81,6 +85,13 @@ function seconds(value: string | undefined, name: string, fallback: number): num
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name}=${value} is not a number of seconds`);
+  return n;
+}
+
+function count(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name}=${value} is not a whole number of 1 or more`);
   return n;
 }
 
@@ -117,6 +128,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     },
     variant: parseVariant(env.E2E_VARIANT),
     chromium: env.E2E_CHROMIUM || undefined,
+    showOutput: truthy(env.E2E_SHOW_OUTPUT),
+    workers: count(env.E2E_WORKERS, 'E2E_WORKERS', 2),
     tutorialRepo: path.resolve(rootDir, env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream'),
     kube: {
       kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,

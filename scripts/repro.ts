@@ -32,5 +32,5 @@ await runCommand(command, async ({ values, positionals }) => {
   if (unknown.length) throw new UsageError(`no troubleshooting case ${unknown.map((n) => `"${n}"`).join(', ')}; see npm run repro -- --list`);
   const names = values.all ? cases.map((c) => c.name) : positionals;
   const grep = values.all ? '@troubleshooting' : names.map((n) => `@${n}(\\s|$)`).join('|');
-  return runPlaywright({ projects: ['troubleshooting'], env: { ...env, E2E_SHOW_OUTPUT: '1' }, passthrough: ['--grep', grep] });
+  return runPlaywright({ projects: ['shared-stack', 'troubleshooting'], env: { ...env, E2E_SHOW_OUTPUT: '1' }, passthrough: ['--grep', grep] });
 });

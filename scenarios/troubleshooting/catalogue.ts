@@ -1,6 +1,8 @@
 /**
  * The tutorial's troubleshooting cases the harness reproduces: `npm run repro -- --list` prints
- * this table, and each entry is one test in troubleshooting.spec.ts, tagged @<name>.
+ * this table. Each entry is a describe block tagged @<name>: in on-shared-stack.spec.ts when it needs
+ * no special deployment (a classroom of its own on the run's stack), in on-own-stack.spec.ts when it
+ * needs a deployment gone wrong (a stack of its own).
  */
 import type { PlatformName } from '../../cluster/platform.js';
 
