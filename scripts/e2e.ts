@@ -23,7 +23,7 @@ const command = defineCommand({
     'baked-image',
     'dry-run',
   ),
-  passthrough: 'arguments for `playwright test` (e.g. --grep "Step 7")',
+  passthrough: { value: '<playwright args>', description: 'passed on to `playwright test` (npm run e2e -- -- --grep "Step 7")' },
   sections: [environmentSection, { title: 'Exit status', lines: ['0 every test passed, 1 something failed, 2 a usage error, 130 interrupted'] }],
 });
 

@@ -9,7 +9,12 @@
  *   a HarnessError      its message (component first, with the details it carries), exit 1
  *   anything else       "<script>: unexpected error: …", exit 1 (the stack only with E2E_DEBUG set)
  *
- * npm passes a leading `--` through on some versions; it is dropped here, once, for every script.
+ * The words around `--` are read here, once, for every script. npm 7 and later pass on everything
+ * after the first `--` (`npm run e2e -- --keep` gives `--keep`), so a `--` the script sees is the
+ * person's own: for a command that passes arguments on (`passthrough`), what follows it is passed
+ * on (`npm run e2e -- -- --grep x`). A leading `--` followed by another one is a runner's that
+ * passed its own on too (pnpm, `npx tsx script -- …`), and is dropped; so is a leading `--` of a
+ * command that passes nothing on.
  */
 import { parseArgs } from 'node:util';
 import { HarnessError, UsageError, errorMessage } from '../../cluster/errors.js';
@@ -34,12 +39,14 @@ export interface PositionalSpec {
 export interface CommandSpec<O extends Record<string, OptionSpec>> {
   /** The npm script's name: `npm run <name>`. */
   name: string;
+  /** How it is typed, when not `npm run <name> --` (`npm test --`, `npx tsx bench/first-signal.ts`). */
+  invocation?: string;
   /** One line: what it does. */
   summary: string;
   options: O;
   positionals?: PositionalSpec[];
-  /** Arguments after a second `--` are passed on (to Playwright); says so in the usage. */
-  passthrough?: string;
+  /** Arguments after `--` are passed on (to Playwright, to each run); says so in the usage. */
+  passthrough?: { value: string; description: string };
   /** More of the usage: environment variables, examples, exit status. */
   sections?: Array<{ title: string; lines: string[] }>;
 }
@@ -64,7 +71,12 @@ export function usageOf<O extends Record<string, OptionSpec>>(spec: CommandSpec<
     const name = `<${p.name}>${p.multiple ? '...' : ''}`;
     return p.required ? name : `[${name}]`;
   });
-  const synopsis = ['npm run', spec.name, '--', ...positionals, '[options]', ...(spec.passthrough ? ['[-- <playwright args>]'] : [])].join(' ');
+  const synopsis = [
+    spec.invocation ?? `npm run ${spec.name} --`,
+    ...positionals,
+    '[options]',
+    ...(spec.passthrough ? [`[-- ${spec.passthrough.value}]`] : []),
+  ].join(' ');
   const rows: Array<[string, string]> = [
     ...(spec.positionals ?? []).map((p): [string, string] => [`<${p.name}>`, p.description]),
     ...Object.entries({ ...spec.options, help }).map(([name, o]): [string, string] => [
@@ -72,7 +84,7 @@ export function usageOf<O extends Record<string, OptionSpec>>(spec: CommandSpec<
       `${o.description}${o.multiple ? ' (repeatable)' : ''}`,
     ]),
   ];
-  if (spec.passthrough) rows.push(['-- <args>', spec.passthrough]);
+  if (spec.passthrough) rows.push([`-- ${spec.passthrough.value}`, spec.passthrough.description]);
   const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)) + 2);
   const table = rows.map(([left, right]) => {
     const [first, ...rest] = right.split('\n');
@@ -83,9 +95,29 @@ export function usageOf<O extends Record<string, OptionSpec>>(spec: CommandSpec<
   return [`${spec.summary}`, '', `Usage: ${synopsis}`, '', ...table, ...sections].join('\n');
 }
 
+/** A usage mistake: one line naming it, then the usage. */
+export function usageError<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>, message: string): UsageError {
+  return new UsageError(`${message}\n\n${usageOf(spec)}`);
+}
+
+/** The value of a flag that takes a whole number (`--runs 20`), checked; a usage error otherwise. */
+export function wholeNumber<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>, flag: string, text: string, min = 1, max = Infinity): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usageError(spec, `--${flag} ${text}: give a whole number${max === Infinity ? `, ${min} or more` : ` from ${min} to ${max}`}`);
+  }
+  return n;
+}
+
+/** The arguments with a runner's own `--` taken off (see the top of this file). */
+function ownArguments(argv: string[], passesOn: boolean): string[] {
+  if (argv[0] !== '--') return argv;
+  return !passesOn || argv.indexOf('--', 1) !== -1 ? argv.slice(1) : argv;
+}
+
 /** The arguments as the script means them; a UsageError (with the usage) for anything it does not know. */
 export function parseCommand<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> & { help: boolean } {
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  const args = ownArguments(argv, spec.passthrough !== undefined);
   const split = spec.passthrough ? args.indexOf('--') : -1;
   const own = split === -1 ? args : args.slice(0, split);
   const passthrough = split === -1 ? [] : args.slice(split + 1);
@@ -99,7 +131,10 @@ export function parseCommand<O extends Record<string, OptionSpec>>(spec: Command
   try {
     parsed = parseArgs({ args: own, options, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError(`${describeParseError(err)}\n\n${usageOf(spec)}`);
+    // --help anywhere wins over a mistake elsewhere: the person asked what the flags are.
+    if (own.includes('--help') || own.includes('-h')) return { values: {} as ParsedCommand<O>['values'], positionals: [], passthrough, help: true };
+    const hint = spec.passthrough && /^unknown option/.test(describeParseError(err)) ? ` (${spec.passthrough.value} go after --)` : '';
+    throw usageError(spec, `${describeParseError(err)}${hint}`);
   }
   const wantsHelp = parsed.values.help === true;
   delete parsed.values.help;
@@ -122,19 +157,21 @@ function checkPositionals<O extends Record<string, OptionSpec>>(spec: CommandSpe
   const wanted = spec.positionals ?? [];
   const required = wanted.filter((p) => p.required);
   if (given.length < required.length) {
-    throw new UsageError(
+    throw usageError(
+      spec,
       `missing ${required
         .slice(given.length)
         .map((p) => `<${p.name}>`)
-        .join(' ')}\n\n${usageOf(spec)}`,
+        .join(' ')}`,
     );
   }
   if (!wanted.some((p) => p.multiple) && given.length > wanted.length) {
-    throw new UsageError(
+    throw usageError(
+      spec,
       `unexpected argument ${given
         .slice(wanted.length)
         .map((a) => `"${a}"`)
-        .join(' ')}\n\n${usageOf(spec)}`,
+        .join(' ')}`,
     );
   }
 }

@@ -6,7 +6,7 @@ const e2e = defineCommand({
   name: 'e2e',
   summary: 'test',
   options: harnessOptions('platform', 'keep', 'variant', 'port', 'kubeconfig', 'context', 'dry-run', 'update-expected'),
-  passthrough: 'for playwright',
+  passthrough: { value: '<playwright args>', description: 'for playwright' },
 });
 const parse = (argv: string[]) => harnessEnv(parseCommand(e2e, argv).values);
 
@@ -25,7 +25,7 @@ test('an unknown platform is a clear error that lists the choices', () => {
 });
 
 test('an unknown flag is one line naming it, then the usage made from the same table', () => {
-  expect(() => parse(['--fast'])).toThrow(/^usage: unknown option --fast\n\n[\s\S]*--platform <local\|kind\|jetstream>/);
+  expect(() => parse(['--fast'])).toThrow(/^usage: unknown option --fast \(<playwright args> go after --\)\n\n[\s\S]*--platform <local\|kind\|jetstream>/);
   expect(() => parse(['--platform'])).toThrow(/^usage: --platform needs a value\n/);
 });
 
@@ -55,7 +55,15 @@ test('--help is seen whatever else is given, and the usage lists every option wi
   expect(parseCommand(e2e, ['stray', '-h']).help).toBe(true);
   expect(parseCommand(e2e, ['-h']).help).toBe(true);
   const usage = usageOf(e2e);
-  for (const flag of ['--platform <local|kind|jetstream>', '--keep', '--variant <name[,name]>', '--port <port>', '--dry-run', '-h, --help', '-- <args>']) {
+  for (const flag of [
+    '--platform <local|kind|jetstream>',
+    '--keep',
+    '--variant <name[,name]>',
+    '--port <port>',
+    '--dry-run',
+    '-h, --help',
+    '-- <playwright args>',
+  ]) {
     expect(usage).toContain(flag);
   }
 });
