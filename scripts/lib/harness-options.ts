@@ -4,12 +4,12 @@
  * `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test` mean the same. A mistake is caught
  * here, before anything starts.
  */
-import { platformNames, parseVariant, readConfig, variantNames } from '../../cluster/config.js';
+import { platformNames, parseVariant, readConfig, variantNames, type HarnessConfig } from '../../cluster/config.js';
 import { UsageError } from '../../cluster/errors.js';
 import { formatPlan } from '../../cluster/plan.js';
 import { canPlan, type StackInfo } from '../../cluster/platform.js';
 import { createDriver } from '../../cluster/platforms.js';
-import { planningRun, type Run } from '../../cluster/run/index.js';
+import { findRun, listRuns, planningRun, type Run } from '../../cluster/run/index.js';
 import type { OptionSpec } from './command.js';
 
 /** Each option, with the E2E_* variable it sets. */
@@ -104,6 +104,21 @@ export function describeKeptRun(run: Run, state: StackInfo): string {
     `  Remove it:        npm run down -- ${run.id}`,
     '',
   ].join('\n');
+}
+
+/** Every run under the state directory, one line each: its id, platform, and whether it is kept. */
+export function describeRuns(config: HarnessConfig): string[] {
+  return listRuns(config).map((id) => {
+    const run = findRun(config, id);
+    if (!run?.stack.exists()) return `  ${id}  no stack`;
+    let platform: string;
+    try {
+      platform = run.stack.load().platform;
+    } catch {
+      platform = 'state unreadable';
+    }
+    return `  ${id}  ${platform.padEnd(9)}  ${run.stack.isKept() ? 'kept' : 'not kept'}`;
+  });
 }
 
 /**
