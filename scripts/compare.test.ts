@@ -44,3 +44,33 @@ test('compare: --list prints every golden id with its file; bad arguments exit 2
   expect(unknown.exitCode).toBe(2);
   expect(unknown.all).toContain('no golden "step9-nothing"');
 });
+
+test('compare: a binary file is refused by name, and nothing of it reaches the terminal; an empty file says "empty"', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-compare-'));
+  const binary = path.join(dir, 'core.bin');
+  fs.writeFileSync(binary, Buffer.concat([Buffer.from('ELF'), Buffer.from([0, 1, 2, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a]), Buffer.from('BINARYMARK')]));
+  const refused = await compare('step7-student-submit', binary);
+  expect(refused.exitCode, refused.all).toBe(2);
+  expect(refused.all).toBe(`compare: transcript ${binary} is not text (a NUL byte at offset 3); give the terminal output as a text file`);
+  expect(refused.all).not.toContain('BINARYMARK');
+
+  const latin1 = path.join(dir, 'latin1.txt');
+  fs.writeFileSync(latin1, Buffer.from('caf\xe9 au lait\n', 'latin1'));
+  expect((await compare('step7-student-submit', latin1)).all).toContain('is not text (not valid UTF-8)');
+
+  const empty = path.join(dir, 'empty.txt');
+  fs.writeFileSync(empty, '');
+  const nothing = await compare('step7-student-submit', empty);
+  expect(nothing.exitCode).toBe(2);
+  expect(nothing.all).toBe(`compare: transcript ${empty} is empty: nothing to compare`);
+  fs.writeFileSync(empty, '\n  \n');
+  expect((await compare('step7-student-submit', empty)).all).toContain('is empty (only white space)');
+
+  const stdin = await execa('npx', ['tsx', 'scripts/compare.ts', 'step7-student-submit', '-'], {
+    reject: false,
+    all: true,
+    input: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]),
+  });
+  expect(stdin.exitCode).toBe(2);
+  expect(stdin.all).toBe('compare: transcript stdin is not text (a NUL byte at offset 4); give the terminal output as a text file');
+});
