@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import { HarnessError } from './errors.js';
 import { HubClient } from './hub-client.js';
 import { NgshareClient } from './ngshare-client.js';
+import { isAlive } from './processes.js';
 import type { Stack } from './platform.js';
 import type { Run } from './run/index.js';
 import { shellQuote } from './shell.js';
@@ -91,15 +92,6 @@ class ClassroomBook {
     } finally {
       fs.rmSync(this.lock, { force: true });
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,9 +6,24 @@
 import path from 'node:path';
 import os from 'node:os';
 import { UsageError } from './errors.js';
-import type { PlatformName, StackVariant } from './platform.js';
 
+export type PlatformName = 'local' | 'kind' | 'jetstream';
 export const platformNames: readonly PlatformName[] = ['local', 'kind', 'jetstream'];
+
+/**
+ * A deployment that went wrong the way the tutorial's troubleshooting section describes. The
+ * default (all false) is the tutorial done right.
+ */
+export interface StackVariant {
+  /** jhub-singleuser-nbgrader.yaml forgotten: user servers without nbgrader and ngshare-exchange. */
+  withoutNbgrader?: boolean;
+  /** ngshare's storage not writable by ngshare's user (storage that ignores fsGroup, no init container). */
+  ngshareStorageNotWritable?: boolean;
+  /** ngshare 0.6.0 with SQLAlchemy 2 instead of the image's 1.4. */
+  ngshareSqlalchemy2?: boolean;
+  /** Kubernetes only: z2jh's default singleuser egress policy (no private IPs), so pods cannot reach ngshare. */
+  singleuserEgressBlocked?: boolean;
+}
 
 /** Names of the stack variants on the command line (--variant) and in E2E_VARIANT. */
 export const variantNames: Record<string, keyof StackVariant> = {
@@ -41,6 +56,13 @@ export interface HarnessConfig {
   rootDir: string;
   stateDir: string;
   outputDir: string;
+  /**
+   * Where this Playwright invocation writes its results, relative to `outputDir`: `<run id>` for
+   * the run's first, `<run id>/reruns/<n>` for a rerun against its kept stack (E2E_RUN_OUTPUT).
+   * Decided once per invocation (cluster/run/run-output.ts) and passed on to its workers; a value
+   * that names another run is not this run's and is ignored.
+   */
+  runOutput: string | undefined;
   /** Cached Python environments and tools, shared by runs. */
   cacheDir: string;
   /** Record full transcripts as the new drift baseline (never in CI). */
@@ -118,6 +140,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     rootDir,
     stateDir: path.resolve(rootDir, env.E2E_STATE_DIR ?? '.e2e'),
     outputDir: path.resolve(rootDir, env.E2E_OUTPUT_DIR ?? 'e2e-output'),
+    runOutput: env.E2E_RUN_OUTPUT || undefined,
     cacheDir: path.resolve(env.E2E_CACHE_DIR ?? path.join(cacheHome, 'nbgrader-ngshare-e2e')),
     updateExpected: truthy(env.E2E_UPDATE_EXPECTED),
     strictDrift: truthy(env.E2E_STRICT_DRIFT),

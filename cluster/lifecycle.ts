@@ -7,7 +7,9 @@ import path from 'node:path';
 import { createDriver } from './platforms.js';
 import { findRunIn, type Run } from './run/index.js';
 import { logger, formatDuration } from './log.js';
-import type { PlatformDriver, Stack, StackState, StackVariant } from './platform.js';
+import type { PlatformDriver, Stack } from './platform.js';
+import type { StackVariant } from './config.js';
+import type { StackState } from './stack-state.js';
 import { errorMessage } from './errors.js';
 
 const log = logger('platform');

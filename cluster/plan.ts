@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { redact } from './redact.js';
 import { formatArgv } from './shell.js';
-import type { PlatformName } from './platform.js';
+import type { PlatformName } from './config.js';
 
 export interface PlanStep {
   title: string;

@@ -11,43 +11,10 @@
  * with its `canX` guard where it is used: ServiceControl, HealthReport and Redeploy on a stack,
  * Planner and Reaper on a driver.
  */
-import type { HarnessConfig } from './config.js';
+import type { HarnessConfig, PlatformName, StackVariant } from './config.js';
+import type { StackInfo, StackState } from './stack-state.js';
 import type { StackPlan } from './plan.js';
 import type { Run } from './run/index.js';
-
-export type PlatformName = 'local' | 'kind' | 'jetstream';
-
-/** Hub user names of a stack's instructor (an ngshare admin, as the tutorial's is) and first student. */
-export interface StackUsers {
-  instructor: string;
-  student: string;
-}
-
-/** What every platform's stack says about itself; serialisable, and never a secret. */
-export interface StackInfo {
-  platform: PlatformName;
-  runId: string;
-  /** Public URL of the hub, as a browser reaches it (through the proxy). */
-  hubUrl: string;
-  /** Hub REST API base, e.g. http://127.0.0.1:PORT/hub/api */
-  hubApiUrl: string;
-  /** ngshare's base URL as user servers reach it (what nbgrader_config.py names). */
-  ngshareUrl: string;
-  /** The users `up` made (run-unique on a shared cluster). */
-  users: StackUsers;
-  /** The course of the stack's first classroom (course101, or run-unique on a shared cluster). */
-  courseId: string;
-  /**
-   * Whether the deployment's own nbgrader_config.py names `courseId` (it does when the run deployed
-   * it; an existing release's names its own course, so the run's users get theirs in ~/.jupyter).
-   */
-  deploymentNamesCourse: boolean;
-}
-
-/** A stack's info plus what only its driver reads (ports and pids locally; namespace and release on Kubernetes). */
-export interface StackState<Details = unknown> extends StackInfo {
-  details: Details;
-}
 
 export interface ExecOptions {
   /** Working directory: relative to the user's home, or absolute. Default: the home. */
@@ -105,21 +72,6 @@ export interface PreflightCheck {
   name: string;
   ok: boolean;
   detail: string;
-}
-
-/**
- * A deployment that went wrong the way the tutorial's troubleshooting section describes. The
- * default (all false) is the tutorial done right.
- */
-export interface StackVariant {
-  /** jhub-singleuser-nbgrader.yaml forgotten: user servers without nbgrader and ngshare-exchange. */
-  withoutNbgrader?: boolean;
-  /** ngshare's storage not writable by ngshare's user (storage that ignores fsGroup, no init container). */
-  ngshareStorageNotWritable?: boolean;
-  /** ngshare 0.6.0 with SQLAlchemy 2 instead of the image's 1.4. */
-  ngshareSqlalchemy2?: boolean;
-  /** Kubernetes only: z2jh's default singleuser egress policy (no private IPs), so pods cannot reach ngshare. */
-  singleuserEgressBlocked?: boolean;
 }
 
 export interface PlatformDriver<Details = unknown> {

@@ -2,7 +2,8 @@
  * The one place that knows every platform. Adding one means writing a `PlatformDriver` and adding
  * a line here; scenarios, fixtures and scripts only see the interface in platform.ts.
  */
-import type { PlatformDriver, PlatformName } from './platform.js';
+import type { PlatformDriver } from './platform.js';
+import type { PlatformName } from './config.js';
 
 const drivers: Record<PlatformName, () => Promise<PlatformDriver>> = {
   local: async () => new (await import('./local/local-driver.js')).LocalDriver(),

@@ -1,5 +1,6 @@
 /** What a Kubernetes stack's state carries beyond the common fields (kind, jetstream). */
-import type { PlatformName, StackState, StackVariant } from '../platform.js';
+import type { PlatformName, StackVariant } from '../config.js';
+import type { StackState } from '../stack-state.js';
 import type { KubeTarget } from './helm.js';
 
 export type KubePlatform = Extract<PlatformName, 'kind' | 'jetstream'>;

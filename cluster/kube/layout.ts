@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { shortRunId, type Run } from '../run/index.js';
-import type { StackVariant } from '../platform.js';
+import type { StackVariant } from '../config.js';
 import type { KubePlatform } from './kube-details.js';
 import { tutorial, versions } from '../versions.js';
 import { bakedImage, ngshareSqlalchemy2Image, type BakedImage } from './docker.js';

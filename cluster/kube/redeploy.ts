@@ -6,7 +6,7 @@
  */
 import { HubClient } from '../hub-client.js';
 import { logger } from '../log.js';
-import type { StackVariant } from '../platform.js';
+import type { StackVariant } from '../config.js';
 import type { Run } from '../run/index.js';
 import { awaitStackRollout, installRelease, loadImages, renderForHelm, startUserServers, stopUserServers, writeValuesFiles } from './install.js';
 import type { Kube } from './kube-api.js';

@@ -2,7 +2,9 @@
  * What the local driver keeps in a stack's state: its ports, the Python environment of each role,
  * the deployment's variant, where its users' homes and logs are, and its long-running processes.
  */
-import type { StackService, StackState, StackVariant } from '../platform.js';
+import type { StackService } from '../platform.js';
+import type { StackVariant } from '../config.js';
+import type { StackState } from '../stack-state.js';
 import type { StartedProcess } from '../processes.js';
 import type { EnvRole } from '../python/python-envs.js';
 

@@ -11,19 +11,9 @@ import { DiagnosticsBundle } from '../diagnostics.js';
 import { HarnessError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { logger } from '../log.js';
-import type {
-  AddUsersOptions,
-  CommandResult,
-  ComponentHealth,
-  ExecOptions,
-  HealthReport,
-  Redeploy,
-  ServiceControl,
-  Stack,
-  StackInfo,
-  StackService,
-  StackVariant,
-} from '../platform.js';
+import type { AddUsersOptions, CommandResult, ComponentHealth, ExecOptions, HealthReport, Redeploy, ServiceControl, Stack, StackService } from '../platform.js';
+import type { StackVariant } from '../config.js';
+import type { StackInfo } from '../stack-state.js';
 import { exitedProbe, isAlive, logTail, readEnviron, stopProcesses, type StartedProcess } from '../processes.js';
 import { redact } from '../redact.js';
 import type { Run } from '../run/index.js';

@@ -1,6 +1,6 @@
 /** The Python environment of each role of a local stack, under a deployment's variant. */
 import { logger } from '../log.js';
-import type { StackVariant } from '../platform.js';
+import type { StackVariant } from '../config.js';
 import { ensureEnvs, type EnvRole } from '../python/python-envs.js';
 import type { LocalDetails, StackRole } from './local-details.js';
 

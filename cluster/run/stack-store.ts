@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
-import type { StackState } from '../platform.js';
+import type { StackState } from '../stack-state.js';
 
 export class StackStore {
   private readonly file: string;

@@ -4,7 +4,7 @@
  * no special deployment (a classroom of its own on the run's stack), in on-own-stack.spec.ts when it
  * needs a deployment gone wrong (a stack of its own).
  */
-import type { PlatformName } from '../../cluster/platform.js';
+import type { PlatformName } from '../../cluster/config.js';
 
 export interface TroubleshootingCase {
   /** Stable name: the CLI argument and the test's tag. */

@@ -7,7 +7,8 @@
 import { platformNames, parseVariant, readConfig, variantNames, type HarnessConfig } from '../../cluster/config.js';
 import { UsageError } from '../../cluster/errors.js';
 import { formatPlan } from '../../cluster/plan.js';
-import { canPlan, type StackInfo } from '../../cluster/platform.js';
+import { canPlan } from '../../cluster/platform.js';
+import type { StackInfo } from '../../cluster/stack-state.js';
 import { createDriver } from '../../cluster/platforms.js';
 import { findRun, listRuns, planningRun, type Run } from '../../cluster/run/index.js';
 import type { OptionSpec } from './command.js';
