@@ -75,9 +75,14 @@ export interface HarnessConfig {
   timeouts: { serverStartMs: number; commandMs: number };
   /**
    * A checkout of the tutorial's repository (its ready-made notebooks for the old-metadata case):
-   * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in ../shared/upstream/.
+   * E2E_TUTORIAL_REPO, else --deploy-repo, else the copy in the workplace's shared folder.
    */
   tutorialRepo: string;
+  /**
+   * The workplace's shared folder (the tutorial, its repository's data files, the packaged charts):
+   * E2E_SHARED_DIR, else ../shared beside the project.
+   */
+  sharedDir: string;
   /** Playwright workers (E2E_WORKERS, default 2): stacks of their own go side by side with the shared one. */
   workers: number;
   /** Print each command with what it printed as it runs, as a terminal would (npm run repro sets E2E_SHOW_OUTPUT). */
@@ -132,6 +137,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     throw new UsageError(`unknown platform "${platform}" (E2E_PLATFORM); choose one of: ${platformNames.join(', ')}`);
   }
   const rootDir = path.resolve(env.E2E_ROOT_DIR ?? process.cwd());
+  const sharedDir = path.resolve(rootDir, env.E2E_SHARED_DIR || '../shared');
   const cacheHome = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
   return {
     platform,
@@ -153,7 +159,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     chromium: env.E2E_CHROMIUM || undefined,
     showOutput: truthy(env.E2E_SHOW_OUTPUT),
     workers: count(env.E2E_WORKERS, 'E2E_WORKERS', 2),
-    tutorialRepo: path.resolve(rootDir, env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || '../shared/upstream/jupyterhub-deploy-kubernetes-jetstream'),
+    tutorialRepo: path.resolve(
+      rootDir,
+      env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || path.join(sharedDir, 'upstream', 'jupyterhub-deploy-kubernetes-jetstream'),
+    ),
+    sharedDir,
     kube: {
       kubeconfig: env.E2E_KUBECONFIG || env.KUBECONFIG || undefined,
       context: env.E2E_KUBE_CONTEXT || undefined,
