@@ -8,8 +8,8 @@
  *  - `attach` (in every worker, and in `npm run down`) turns that state back into a live `Stack`.
  *
  * What only some platforms can do is an optional ability, a small interface of its own, checked
- * with its `canX` guard where it is used: ServiceControl, HealthReport and Redeploy on a stack,
- * Planner and Reaper on a driver.
+ * with its `canX` guard where it is used: ServiceControl, HealthReport, Redeploy and StartRecords
+ * on a stack, Planner and Reaper on a driver.
  */
 import type { HarnessConfig, PlatformName, StackVariant } from './config.js';
 import type { StackInfo, StackState } from './stack-state.js';
@@ -131,6 +131,50 @@ export interface HealthReport {
 
 export function canReportHealth(stack: Stack): stack is Stack & HealthReport {
   return typeof (stack as Partial<HealthReport>).health === 'function';
+}
+
+/**
+ * How one of the stack's services was started, as a person could start it again by hand: command,
+ * arguments, directory, environment, log file, and the addresses that answer once it is ready.
+ * Never a secret's value: each variable of `secretEnv`, and each probe's `token`, names a secret
+ * of the run's secrets file instead.
+ */
+export interface ServiceStart {
+  service: StackService;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Environment variable → the name of the secret that is its value. */
+  secretEnv: Record<string, string>;
+  logFile: string;
+  /** Ready when every one answers: 2xx (sent `Authorization: token <secret>` when `token` names one), or any answer with `anyAnswer`. */
+  ready: Array<{ url: string; token?: string; anyAnswer?: boolean }>;
+  /** The services that were up when it was started: it was started after them. */
+  after: StackService[];
+}
+
+/** How the services of a stack were started, recorded as the harness started them (processes of its own). */
+export interface StartRecord {
+  /** Every file of the stack is below this directory, and every path of the record that is one of its files points into it. */
+  root: string;
+  /** The files the stack had before any service started (configuration, the secrets file), relative to `root`. */
+  files: string[];
+  /** The directories it had then (data, logs, homes), relative to `root`. */
+  dirs: string[];
+  /** The secrets file (relative to `root`) whose entries `secretEnv` and `token` name. */
+  secretsFile: string;
+  /** In the order they were started. */
+  services: ServiceStart[];
+}
+
+/** The record of how the stack's services were started (the local platform's; bench's floor replays it by hand). */
+export interface StartRecords {
+  startRecord(): StartRecord;
+}
+
+export function canRecordStarts(stack: Stack): stack is Stack & StartRecords {
+  return typeof (stack as Partial<StartRecords>).startRecord === 'function';
 }
 
 // --- optional abilities of a driver ---------------------------------------------------------------

@@ -2,7 +2,7 @@
  * What the local driver keeps in a stack's state: its ports, the Python environment of each role,
  * the deployment's variant, where its users' homes and logs are, and its long-running processes.
  */
-import type { StackService } from '../platform.js';
+import type { ServiceStart, StackService } from '../platform.js';
 import type { StackVariant } from '../config.js';
 import type { StackState } from '../stack-state.js';
 import type { StartedProcess } from '../processes.js';
@@ -32,6 +32,13 @@ export interface LocalDetails {
   homeRoot: string;
   logsDir: string;
   processes: Partial<Record<StackService, StartedProcess>>;
+  /**
+   * How each service was last started (no secret values: they are named), recorded as it starts,
+   * with when it was ready; the StartRecords ability hands it out, and bench's floor replays it.
+   */
+  starts?: Partial<Record<StackService, ServiceStart & { readyAt?: string }>>;
+  /** The files and directories the stack had before its services started, relative to the run directory. */
+  stackFiles?: { files: string[]; dirs: string[] };
 }
 
 export type LocalState = StackState<LocalDetails>;

@@ -25,7 +25,7 @@ import { tutorial } from '../versions.js';
 import type { LocalDetails, LocalPorts, LocalState } from './local-details.js';
 import { LocalStack } from './local-stack.js';
 import { ensureStackEnvs, envRolesFor } from './stack-envs.js';
-import { proxyExecutable, serviceSpec } from './services.js';
+import { proxyExecutable, serviceRecipe, serviceSpec } from './services.js';
 import { copyEnvForNgshareUser, localSecrets, writeStackFiles } from './stack-files.js';
 
 const log = logger('platform');
@@ -147,7 +147,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
     const d = this.details(run, variant, { hub: env(roles.hub), ngshare: env(roles.ngshare), user: env(roles.user) }, placeholder);
     run.secrets.ensure(...localSecrets);
     return (['ngshare', 'proxy', 'hub'] as StackService[]).map((service) => {
-      const spec = serviceSpec(service, run.dirs, run.secrets, d, tutorial.instructor);
+      const spec = serviceSpec(service, serviceRecipe(service, run.dirs, d, tutorial.instructor), run.secrets);
       const args = spec.args.map((a) => names[a] ?? a.replace(/:(\d)(\/|$)/, (m, n: string, end: string) => (names[n] ? `:${names[n]}${end}` : m)));
       return [spec.command, ...args];
     });
@@ -176,7 +176,7 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
         details,
       };
       live.state = state;
-      writeStackFiles({
+      details.stackFiles = writeStackFiles({
         dirs: run.dirs,
         secrets: run.secrets,
         runId: run.id,

@@ -11,7 +11,19 @@ import { DiagnosticsBundle } from '../diagnostics.js';
 import { HarnessError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { logger } from '../log.js';
-import type { AddUsersOptions, CommandResult, ComponentHealth, ExecOptions, HealthReport, Redeploy, ServiceControl, Stack, StackService } from '../platform.js';
+import type {
+  AddUsersOptions,
+  CommandResult,
+  ComponentHealth,
+  ExecOptions,
+  HealthReport,
+  Redeploy,
+  ServiceControl,
+  Stack,
+  StackService,
+  StartRecord,
+  StartRecords,
+} from '../platform.js';
 import type { StackVariant } from '../config.js';
 import type { StackInfo } from '../stack-state.js';
 import { exitedProbe, isAlive, logTail, readEnviron, stopProcesses, type StartedProcess } from '../processes.js';
@@ -20,12 +32,12 @@ import type { Run } from '../run/index.js';
 import { versions as pinned } from '../versions.js';
 import type { LocalState, StackRole } from './local-details.js';
 import { ensureStackEnvs } from './stack-envs.js';
-import { proxyVersion, serviceSpec, startService } from './services.js';
+import { proxyVersion, readyProbes, serviceRecipe, serviceSpec, startService } from './services.js';
 import { copyEnvForNgshareUser, writeStackFiles } from './stack-files.js';
 
 const log = logger('platform');
 
-export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy {
+export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy, StartRecords {
   readonly hubToken: string;
   private readonly client: HubClient;
 
@@ -49,23 +61,54 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     this.run.stack.save(this.local);
   }
 
-  /** Starts a service and waits until it answers; it is in the state from the moment it runs. */
+  /**
+   * Starts a service and waits until it answers; it is in the state from the moment it runs, with
+   * how it was started (secrets named, not given) and, once it answers, when it was ready.
+   */
   async startService(service: StackService): Promise<void> {
-    const spec = serviceSpec(service, this.run.dirs, this.run.secrets, this.details, this.local.users.instructor);
+    const recipe = serviceRecipe(service, this.run.dirs, this.details, this.local.users.instructor);
+    const starts = (this.details.starts ??= {});
+    const up = (Object.keys(starts) as StackService[]).filter((s) => s !== service && starts[s]?.readyAt && isAlive(this.details.processes[s]?.pid ?? 0));
+    const start = { service, ...recipe, ready: readyProbes(service, this.details, this.local.hubApiUrl), after: up };
+    delete starts[service]; // a restart goes last: the record is in the order of starting
+    starts[service] = start;
     await startService(
       service,
-      spec,
+      serviceSpec(service, recipe, this.run.secrets),
       { runId: this.run.id, ledger: this.run.ledger },
       {
         d: this.details,
         hubApiUrl: this.local.hubApiUrl,
-        proxyToken: this.run.secrets.get('proxyAuthToken'),
+        secrets: this.run.secrets,
         onStarted: (proc: StartedProcess) => {
           this.details.processes[service] = proc;
           this.save();
         },
       },
     );
+    starts[service] = { ...start, readyAt: new Date().toISOString() };
+    this.save();
+  }
+
+  /** How the services were started, as `up` recorded it (see StartRecords). */
+  startRecord(): StartRecord {
+    const { starts, stackFiles } = this.details;
+    if (!starts || !stackFiles) {
+      throw new HarnessError(
+        'platform',
+        `run ${this.run.id}'s stack was brought up before the local platform recorded how it starts its services; bring up a new one`,
+      );
+    }
+    return {
+      root: this.run.dirs.runDir,
+      files: stackFiles.files,
+      dirs: stackFiles.dirs,
+      secretsFile: 'secrets.json',
+      // After only what came before it (a service restarted later, by a fix, went to the end).
+      services: Object.values(starts)
+        .filter((s) => s !== undefined)
+        .map(({ readyAt: _readyAt, ...start }, i, all) => ({ ...start, after: start.after.filter((a) => all.slice(0, i).some((e) => e.service === a)) })),
+    };
   }
 
   /** Freeze a service (SIGSTOP): it keeps its connections and answers nothing, like a hung pod. */
@@ -117,7 +160,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     const before = d.variant;
     d.envs = await ensureStackEnvs(variant, this.run.config.cacheDir);
     d.variant = variant;
-    writeStackFiles({
+    d.stackFiles = writeStackFiles({
       dirs: this.run.dirs,
       secrets: this.run.secrets,
       runId: this.run.id,

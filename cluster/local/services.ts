@@ -1,14 +1,15 @@
 /**
  * The local stack's long-running services (proxy, hub, ngshare): how each is started, and how the
  * harness knows it is ready. A start is bounded; a service that exits or logs a taken port while
- * starting fails at once, with its log tail.
+ * starting fails at once, with its log tail. How it is started (`serviceRecipe`) names its secrets
+ * rather than holding them, so it can be recorded in the stack's state as it is (a `ServiceStart`).
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { HarnessError, PortInUseError } from '../errors.js';
 import { httpAnswers, httpOk } from '../http-probe.js';
-import type { StackService } from '../platform.js';
+import type { ServiceStart, StackService } from '../platform.js';
 import { exitedProbe, logSince, logSize, logTail, startProcess, type ProcessOwner, type StartSpec, type StartedProcess } from '../processes.js';
 import type { RunDirs, SecretStore } from '../run/index.js';
 import { waitFor } from '../wait.js';
@@ -35,14 +36,16 @@ export function proxyVersion(): string {
   return pkg.version;
 }
 
-/** How each service is started; also used to restart one (ServiceControl) and to print the plan. */
-export function serviceSpec(service: StackService, dirs: RunDirs, secrets: SecretStore, d: LocalDetails, instructor: string): StartSpec {
+/** How a service is started, its secrets named (secretEnv: variable → secret), not given. */
+export type ServiceRecipe = Omit<StartSpec, 'name'> & Pick<ServiceStart, 'secretEnv'>;
+
+/** How each service is started; also used to restart one (ServiceControl), to print the plan, and recorded in the state. */
+export function serviceRecipe(service: StackService, dirs: RunDirs, d: LocalDetails, instructor: string): ServiceRecipe {
   const logFile = path.join(d.logsDir, `${service}.log`);
   const common = { HOME: dirs.path(service), LANG: 'C.UTF-8' };
   switch (service) {
     case 'proxy':
       return {
-        name: 'proxy',
         command: process.execPath,
         args: [
           proxyExecutable(),
@@ -59,7 +62,8 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
           '--error-target',
           `http://127.0.0.1:${d.ports.hub}/hub/error`,
         ],
-        env: { ...common, PATH: basePath, CONFIGPROXY_AUTH_TOKEN: secrets.get('proxyAuthToken') },
+        env: { ...common, PATH: basePath },
+        secretEnv: { CONFIGPROXY_AUTH_TOKEN: 'proxyAuthToken' },
         cwd: dirs.path('proxy'),
         logFile,
       };
@@ -78,7 +82,6 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
           ]
         : [python];
       return {
-        name: 'ngshare',
         command: asNgshareUser[0],
         args: [
           ...asNgshareUser.slice(1),
@@ -94,30 +97,55 @@ export function serviceSpec(service: StackService, dirs: RunDirs, secrets: Secre
           ...common,
           PATH: `${path.join(d.envs.ngshare.dir, 'bin')}:${basePath}`,
           JUPYTERHUB_API_URL: `http://127.0.0.1:${d.ports.hub}/hub/api`,
-          JUPYTERHUB_API_TOKEN: secrets.get('ngshareApiToken'),
           JUPYTERHUB_CLIENT_ID: 'service-ngshare',
           JUPYTERHUB_SERVICE_PREFIX: '/services/ngshare/',
           JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${d.ports.ngshare}`,
         },
+        secretEnv: { JUPYTERHUB_API_TOKEN: 'ngshareApiToken' },
         cwd: dirs.path('ngshare'),
         logFile,
       };
     }
     case 'hub':
       return {
-        name: 'hub',
         command: path.join(d.envs.hub.dir, 'bin', 'jupyterhub'),
         args: ['--config', path.join(here, 'jupyterhub_config.py')],
         env: {
           ...common,
           PATH: `${path.join(d.envs.hub.dir, 'bin')}:${basePath}`,
           E2E_HUB_SETTINGS: dirs.path('hub', 'settings.json'),
-          CONFIGPROXY_AUTH_TOKEN: secrets.get('proxyAuthToken'),
-          JPY_COOKIE_SECRET: secrets.get('cookieSecret'),
         },
+        secretEnv: { CONFIGPROXY_AUTH_TOKEN: 'proxyAuthToken', JPY_COOKIE_SECRET: 'cookieSecret' },
         cwd: dirs.path('hub'),
         logFile,
       };
+  }
+}
+
+/** A recipe with its secrets filled in from the run's store: what `startProcess` is given. */
+export function serviceSpec(service: StackService, recipe: ServiceRecipe, secrets: SecretStore): StartSpec {
+  const { secretEnv, ...spec } = recipe;
+  const env = { ...spec.env };
+  for (const [name, secret] of Object.entries(secretEnv)) env[name] = secrets.get(secret);
+  return { ...spec, name: service, env };
+}
+
+/**
+ * How the harness knows a service is ready: every address answers (2xx, with the named secret as
+ * its token; or any answer). The proxy: its API, and its public port (503 until the hub is up).
+ * ngshare: its health check. The hub: its API through the proxy, which proves its routes are there.
+ */
+export function readyProbes(service: StackService, d: LocalDetails, hubApiUrl: string): ServiceStart['ready'] {
+  switch (service) {
+    case 'proxy':
+      return [
+        { url: `http://127.0.0.1:${d.ports.proxyApi}/api/routes`, token: 'proxyAuthToken' },
+        { url: `http://127.0.0.1:${d.ports.proxy}/`, anyAnswer: true },
+      ];
+    case 'ngshare':
+      return [{ url: `http://127.0.0.1:${d.ports.ngshare}/healthz` }];
+    case 'hub':
+      return [{ url: `${hubApiUrl}/` }];
   }
 }
 
@@ -135,7 +163,7 @@ export async function startService(
   service: StackService,
   spec: StartSpec,
   owner: ProcessOwner,
-  ready: { d: LocalDetails; hubApiUrl: string; proxyToken: string; onStarted?: (proc: StartedProcess) => void },
+  ready: { d: LocalDetails; hubApiUrl: string; secrets: SecretStore; onStarted?: (proc: StartedProcess) => void },
 ): Promise<StartedProcess> {
   const { d } = ready;
   const port = servicePort(service, d);
@@ -149,15 +177,14 @@ export async function startService(
     }
     exited();
   };
-  const probe = {
-    // Its API, and its public port: any HTTP answer there (503 until the hub is up) will do.
-    proxy: async () =>
-      (await httpOk(`http://127.0.0.1:${d.ports.proxyApi}/api/routes`, { Authorization: `token ${ready.proxyToken}` })) &&
-      httpAnswers(`http://127.0.0.1:${d.ports.proxy}/`),
-    ngshare: () => httpOk(`http://127.0.0.1:${d.ports.ngshare}/healthz`),
-    // Through the proxy: proves the hub is up and has registered its routes.
-    hub: () => httpOk(`${ready.hubApiUrl}/`),
-  }[service];
+  const probes = readyProbes(service, d, ready.hubApiUrl);
+  const probe = async () => {
+    for (const p of probes) {
+      if (p.anyAnswer) await httpAnswers(p.url);
+      else await httpOk(p.url, p.token ? { Authorization: `token ${ready.secrets.get(p.token)}` } : {});
+    }
+    return true;
+  };
   try {
     await waitFor(probe, { what: service, timeoutMs: serviceTimeouts[service], intervalMs: 200, failFast });
   } catch (err) {

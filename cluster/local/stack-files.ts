@@ -69,9 +69,19 @@ export interface StackFilesInput {
   serverStartTimeoutMs: number;
 }
 
-export function writeStackFiles({ dirs, secrets, runId, details: d, instructor, users, courseId, serverStartTimeoutMs }: StackFilesInput): void {
-  for (const dir of ['hub', 'proxy', 'ngshare', 'ngshare/files', 'etc/jupyter']) fs.mkdirSync(dirs.path(dir), { recursive: true });
-  fs.mkdirSync(d.logsDir, { recursive: true });
+/** Writes the stack's files; returns what it made, relative to the run directory (recorded in the state). */
+export function writeStackFiles({ dirs, secrets, runId, details: d, instructor, users, courseId, serverStartTimeoutMs }: StackFilesInput): {
+  files: string[];
+  dirs: string[];
+} {
+  const made = { files: [] as string[], dirs: [] as string[] };
+  const rel = (p: string) => path.relative(dirs.runDir, p);
+  const mkdir = (p: string) => {
+    fs.mkdirSync(p, { recursive: true });
+    made.dirs.push(rel(p));
+  };
+  for (const dir of ['hub', 'proxy', 'ngshare', 'ngshare/files', 'etc/jupyter']) mkdir(dirs.path(dir));
+  mkdir(d.logsDir);
   if (d.ngshareAsImageUser && !d.variant.ngshareStorageNotWritable) fixNgshareStoragePermissions(dirs.path('ngshare'));
   const ngshareUrl = `http://127.0.0.1:${d.ports.ngshare}`;
   const settings = {
@@ -97,9 +107,15 @@ export function writeStackFiles({ dirs, secrets, runId, details: d, instructor, 
     },
   };
   secrets.ensure(...localSecrets);
+  made.files.push(rel(dirs.path('secrets.json')));
   fs.writeFileSync(dirs.path('hub', 'settings.json'), JSON.stringify(settings, null, 2), { mode: 0o600 });
+  made.files.push(rel(dirs.path('hub', 'settings.json')));
   const configFile = dirs.path('etc', 'jupyter', 'nbgrader_config.py');
   if (d.variant.withoutNbgrader) fs.rmSync(configFile, { force: true });
-  else fs.writeFileSync(configFile, nbgraderConfig(`${ngshareUrl}/services/ngshare`, courseId));
-  for (const user of users) fs.mkdirSync(path.join(d.homeRoot, user), { recursive: true });
+  else {
+    fs.writeFileSync(configFile, nbgraderConfig(`${ngshareUrl}/services/ngshare`, courseId));
+    made.files.push(rel(configFile));
+  }
+  for (const user of users) mkdir(path.join(d.homeRoot, user));
+  return made;
 }
