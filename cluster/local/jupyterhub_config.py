@@ -45,6 +45,16 @@ class LoggedLocalProcessSpawner(SimpleLocalProcessSpawner):
             self.popen_kwargs = {**self.popen_kwargs, "stdout": log, "stderr": subprocess.STDOUT}
             return await super().start()
 
+    def get_env(self):
+        # In a pod the deployment's /etc/jupyter is a system path: the user's ~/.jupyter outranks it
+        # (a classroom names its course there). Here the deployment's directory comes through
+        # JUPYTER_CONFIG_PATH, which outranks every other path, so the user's own goes before it.
+        env = super().get_env()
+        deployment = env.get("JUPYTER_CONFIG_PATH")
+        if deployment:
+            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([os.path.join(self.home_dir, ".jupyter"), deployment])
+        return env
+
 
 c.JupyterHub.spawner_class = LoggedLocalProcessSpawner
 c.LoggedLocalProcessSpawner.home_dir_template = os.path.join(settings["homeRoot"], "{username}")
