@@ -118,6 +118,27 @@ export function canRedeploy(stack: Stack): stack is Stack & Redeploy {
   return typeof (stack as Partial<Redeploy>).redeploy === 'function';
 }
 
+/** What a service of the stack is using of the machine it runs on, read from the operating system. */
+export interface ServiceUsage {
+  service: StackService;
+  /** CPU time (user + system) it has used since it started, in seconds: two readings make a percentage. */
+  cpuSeconds: number;
+  /** Resident memory, in bytes. */
+  rssBytes: number;
+  /** Its process id when it is a process of this machine (one that can be pinned to a core); absent for a pod. */
+  localPid?: number;
+}
+
+/** A service's CPU and memory while a load runs (`npm run rush`); the local platform reads /proc. */
+export interface ResourceReport {
+  /** undefined when the service is not running. */
+  serviceUsage(service: StackService): Promise<ServiceUsage | undefined>;
+}
+
+export function canReportResources(stack: Stack): stack is Stack & ResourceReport {
+  return typeof (stack as Partial<ResourceReport>).serviceUsage === 'function';
+}
+
 export interface ComponentHealth {
   component: string;
   ok: boolean;

@@ -18,7 +18,9 @@ import type {
   ExecOptions,
   HealthReport,
   Redeploy,
+  ResourceReport,
   ServiceControl,
+  ServiceUsage,
   Stack,
   StackService,
   StartRecord,
@@ -27,6 +29,7 @@ import type {
 import type { StackVariant } from '../config.js';
 import type { StackInfo } from '../stack-state.js';
 import { exitedProbe, isAlive, logTail, readEnviron, stopProcesses, type StartedProcess } from '../processes.js';
+import { processUsage } from '../proc-usage.js';
 import { redact } from '../redact.js';
 import type { Run } from '../run/index.js';
 import { versions as pinned } from '../versions.js';
@@ -37,7 +40,7 @@ import { copyEnvForNgshareUser, writeStackFiles } from './stack-files.js';
 
 const log = logger('platform');
 
-export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy, StartRecords {
+export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy, StartRecords, ResourceReport {
   readonly hubToken: string;
   private readonly client: HubClient;
 
@@ -128,6 +131,13 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
       const ok = proc !== undefined && isAlive(proc.pid);
       return { component: service, ok, detail: proc ? `pid ${proc.pid} ${ok ? 'running' : 'not running'}` : 'never started' };
     });
+  }
+
+  /** A service's CPU time and resident memory, from /proc of its process (not its children: the hub's user servers are not the hub). */
+  async serviceUsage(service: StackService): Promise<ServiceUsage | undefined> {
+    const proc = this.details.processes[service];
+    const usage = proc && isAlive(proc.pid) ? processUsage(proc.pid) : undefined;
+    return usage && { service, cpuSeconds: usage.cpuSeconds, rssBytes: usage.rssBytes, localPid: usage.pid };
   }
 
   /** Creates the users through the Hub API and starts their servers, in parallel. */
