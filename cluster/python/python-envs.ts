@@ -93,11 +93,8 @@ async function findSystemPython(): Promise<string> {
   throw new PrerequisiteError('python', 'no python3 >= 3.9 on PATH (needed to bootstrap uv)');
 }
 
-/**
- * The interpreter for Python `minor` (e.g. "3.13"): pyenv's installs, then PATH. Falls back to the
- * default python3 with a warning, since a missing minor version costs fidelity, not correctness.
- */
-export async function findPython(minor: string, log: Logger): Promise<string> {
+/** The interpreter of Python `minor` (e.g. "3.13") installed here: pyenv's installs, then PATH; undefined when there is none. */
+export function findInstalledPython(minor: string): string | undefined {
   const pyenvRoot = process.env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv');
   const candidates: string[] = [];
   const versionsDir = path.join(pyenvRoot, 'versions');
@@ -113,7 +110,16 @@ export async function findPython(minor: string, log: Logger): Promise<string> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter((d) => d && !d.includes('.pyenv/shims'))) {
     candidates.push(path.join(dir, `python${minor}`));
   }
-  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return candidates.find((c) => fs.existsSync(c));
+}
+
+/**
+ * The interpreter for Python `minor` (e.g. "3.13"): pyenv's installs, then PATH. Falls back to the
+ * default python3 with a warning, since a missing minor version costs fidelity, not correctness.
+ */
+export async function findPython(minor: string, log: Logger): Promise<string> {
+  const found = findInstalledPython(minor);
+  if (found) return found;
   const fallback = await findSystemPython();
   log.warn(`Python ${minor} not found (pyenv or PATH); using ${fallback} instead: versions may differ from the images`);
   return fallback;
@@ -123,7 +129,7 @@ function envKey(role: EnvRole, lockText: string, pythonVersion: string): string 
   return crypto.createHash('sha256').update(`${role}\n${versions.uv}\n${pythonVersion}\n${lockText}`).digest('hex').slice(0, 16);
 }
 
-async function pythonVersionOf(python: string): Promise<string> {
+export async function pythonVersionOf(python: string): Promise<string> {
   const { stdout } = await execa(python, ['-c', 'import platform; print(platform.python_version())']);
   return stdout.trim();
 }
@@ -153,7 +159,7 @@ function renameIntoPlace(from: string, to: string): void {
   }
 }
 
-function tail(err: unknown, lines = 20): string {
+export function tail(err: unknown, lines = 20): string {
   const e = err as { stderr?: string; stdout?: string; message?: string };
   const text = e.stderr || e.stdout || e.message || String(err);
   return text.split('\n').slice(-lines).join('\n');
@@ -164,9 +170,23 @@ export async function ensureEnv(role: EnvRole, cacheDir: string, uv: string, log
   if (!fs.existsSync(lockFile)) {
     throw new HarnessError('python-envs', `missing lock file ${lockFile}; run \`npm run lock\``);
   }
-  const lockText = fs.readFileSync(lockFile, 'utf8');
   const { python: minor } = readRequirementHeaders(role);
-  const python = await findPython(minor, log);
+  return ensureEnvFromLock({ role, lockFile, python: await findPython(minor, log) }, cacheDir, uv, log);
+}
+
+/** What an environment is built from: a hashed lock file (committed, or resolved today) and an interpreter. */
+export interface EnvSource {
+  /** The role whose packages the environment must have (its health check), and the first part of its name. */
+  role: EnvRole;
+  lockFile: string;
+  /** The interpreter's path. */
+  python: string;
+}
+
+/** The environment of a lock file, built or taken from the cache (the key hashes the lock's text). */
+export async function ensureEnvFromLock(source: EnvSource, cacheDir: string, uv: string, log: Logger): Promise<PythonEnv> {
+  const { role, lockFile, python } = source;
+  const lockText = fs.readFileSync(lockFile, 'utf8');
   const pythonVersion = await pythonVersionOf(python);
   const dir = path.join(cacheDir, 'envs', `${role}-${envKey(role, lockText, pythonVersion)}`);
   const env = (built: boolean): PythonEnv => ({
