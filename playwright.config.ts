@@ -18,15 +18,22 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from './cluster/config.js';
-import { newRunId } from './cluster/run/index.js';
+import { claimRunOutput, newRunId, ownOutput } from './cluster/run/index.js';
 import { allure2Categories } from './reporters/failure-categories.js';
 
 process.env.E2E_RUN_ID ||= newRunId();
+// Where this invocation's results go: e2e-output/<run id>, or .../reruns/<n> for a rerun against a
+// kept stack. Chosen once, in the runner (or by scripts/playwright-run.ts before it), and passed to
+// the workers, which evaluate this file again and get the same answer from E2E_RUN_OUTPUT.
+// (A worker handed nothing, under a runner older than this file, writes to the run's own: never a rerun of its own.)
+const inWorker = path.basename(process.argv[1] ?? '') === 'workerProcessEntry.js';
+process.env.E2E_RUN_OUTPUT =
+  inWorker && !ownOutput(process.env.E2E_RUN_OUTPUT, process.env.E2E_RUN_ID) ? process.env.E2E_RUN_ID : claimRunOutput(readConfig(), process.env.E2E_RUN_ID);
 const config = readConfig();
 // Absolute, so a config that extends this one from elsewhere (scenarios/faults/) finds the same files.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const at = (...parts: string[]) => path.join(here, ...parts);
-const outputDir = path.join(config.outputDir, config.runId!);
+const outputDir = path.join(config.outputDir, config.runOutput!);
 
 export default defineConfig({
   // Two: projects that share the run's stack (one test at a time where they take classrooms) go

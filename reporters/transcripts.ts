@@ -33,6 +33,8 @@ export interface CommandRecord {
   transcript: string;
   /** Golden id the output was compared with, when there was one. */
   golden?: string;
+  /** When the record was written (ms since the epoch): files a command under the step it ran in. */
+  at?: number;
 }
 
 export interface StepRecord {
@@ -41,6 +43,8 @@ export interface StepRecord {
   status: 'passed' | 'failed';
   durationMs: number;
   error?: string;
+  /** When the step ended (ms since the epoch). */
+  at?: number;
 }
 
 export interface RunSummary {
@@ -103,12 +107,12 @@ export class TranscriptLog {
   }
 
   addCommand(record: CommandRecord): void {
-    fs.appendFileSync(this.commandsFile, `${JSON.stringify(record)}\n`);
+    fs.appendFileSync(this.commandsFile, `${JSON.stringify({ ...record, at: record.at ?? Date.now() })}\n`);
     this.writeSummary();
   }
 
   addStep(record: StepRecord): void {
-    fs.appendFileSync(this.stepsFile, `${JSON.stringify({ ...record, error: record.error && redact(record.error) })}\n`);
+    fs.appendFileSync(this.stepsFile, `${JSON.stringify({ ...record, error: record.error && redact(record.error), at: record.at ?? Date.now() })}\n`);
     this.writeSummary();
   }
 
@@ -122,33 +126,47 @@ export class TranscriptLog {
   }
 
   summary(): RunSummary {
-    const commands = TranscriptLog.readLines<CommandRecord>(this.commandsFile);
-    const steps = TranscriptLog.readLines<StepRecord>(this.stepsFile);
-    const key = (r: { scenario: string; step: string }) => `${r.scenario}\u0000${r.step}`;
-    const known = new Set(steps.map(key));
-    // A step still running (or killed) has commands but no step record yet.
-    const pending = commands
-      .filter((c) => !known.has(key(c)))
-      .reduce<StepRecord[]>((acc, c) => {
-        if (!acc.some((s) => key(s) === key(c))) acc.push({ scenario: c.scenario, step: c.step, status: 'failed', durationMs: 0, error: 'did not finish' });
-        return acc;
-      }, []);
-    const all = [...steps, ...pending].map((s) => ({ ...s, commands: commands.filter((c) => key(c) === key(s)) }));
-    return {
-      runId: this.runId,
-      platform: this.platform,
-      generatedAt: new Date().toISOString(),
-      totals: {
-        steps: all.length,
-        failedSteps: all.filter((s) => s.status === 'failed').length,
-        commands: commands.length,
-        failedCommands: commands.filter((c) => c.verdict === 'fail').length,
-      },
-      steps: all,
-    };
+    return summarise(this.runId, this.platform, TranscriptLog.readLines<CommandRecord>(this.commandsFile), TranscriptLog.readLines<StepRecord>(this.stepsFile));
   }
 
   writeSummary(): void {
     fs.writeFileSync(path.join(this.outputDir, 'summary.json'), `${JSON.stringify(this.summary(), null, 2)}\n`);
   }
+}
+
+/**
+ * Steps with their commands. Each command is filed under exactly one step: the first to end after it
+ * of those with its scenario and title (a test that runs twice, or two tests of the same title, has
+ * two such steps, and each gets its own commands). A command whose step has no record yet (running,
+ * or the run was killed) is under a step marked "did not finish".
+ */
+export function summarise(runId: string, platform: string, commands: CommandRecord[], stepRecords: StepRecord[]): RunSummary {
+  const key = (r: { scenario: string; step: string }) => `${r.scenario}\u0000${r.step}`;
+  const filed = new Set<CommandRecord>();
+  const steps = [...stepRecords]
+    .sort((a, b) => (a.at ?? 0) - (b.at ?? 0))
+    .map((s) => {
+      const own = commands.filter((c) => !filed.has(c) && key(c) === key(s) && (c.at === undefined || s.at === undefined || c.at <= s.at));
+      for (const c of own) filed.add(c);
+      return { ...s, commands: own };
+    });
+  const pending: RunSummary['steps'] = [];
+  for (const c of commands.filter((c) => !filed.has(c))) {
+    const open = pending.find((s) => key(s) === key(c));
+    if (open) open.commands.push(c);
+    else pending.push({ scenario: c.scenario, step: c.step, status: 'failed', durationMs: 0, error: 'did not finish', commands: [c] });
+  }
+  const all = [...steps, ...pending];
+  return {
+    runId,
+    platform,
+    generatedAt: new Date().toISOString(),
+    totals: {
+      steps: all.length,
+      failedSteps: all.filter((s) => s.status === 'failed').length,
+      commands: commands.length,
+      failedCommands: commands.filter((c) => c.verdict === 'fail').length,
+    },
+    steps: all,
+  };
 }

@@ -12,6 +12,7 @@ import { HarnessError } from '../errors.js';
 import { Ledger } from './ledger.js';
 import { RunDirs } from './run-dirs.js';
 import { isRunId, newRunId } from './run-id.js';
+import { ownOutput } from './run-output.js';
 import { SecretStore } from './secret-store.js';
 import { StackStore } from './stack-store.js';
 
@@ -25,7 +26,7 @@ export interface Run {
 }
 
 function assemble(config: HarnessConfig, id: string, secrets?: SecretStore): Run {
-  const dirs = new RunDirs(id, config.stateDir, config.outputDir);
+  const dirs = new RunDirs(id, config.stateDir, config.outputDir, ownOutput(config.runOutput, id));
   return {
     id,
     config,
@@ -68,9 +69,10 @@ export function planningRun(config: HarnessConfig, runId = config.runId ?? newRu
   return assemble(config, runId, new SecretStore());
 }
 
+export { claimRunOutput, listReruns, ownOutput, rerunOf, rerunsDirName, type InvocationRecord } from './run-output.js';
 export { isRunId, newRunId, runIdPattern, runStartedAt, shortRunId } from './run-id.js';
 export type { Resource } from './ledger.js';
 export { Ledger } from './ledger.js';
-export { RunDirs, makeWritableDir } from './run-dirs.js';
+export { RunDirs, makeWritableDir, pointLatest } from './run-dirs.js';
 export { SecretStore } from './secret-store.js';
 export { StackStore } from './stack-store.js';

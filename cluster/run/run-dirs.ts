@@ -3,8 +3,9 @@
  *
  *   .e2e/runs/<run-id>/    runtime files: the stack's state, secrets (0600), the ledger, the stack's own files
  *   e2e-output/<run-id>/   what people read: transcripts, summary.json, reports, diagnostics
+ *   e2e-output/<run-id>/reruns/<n>/   the same, for the nth rerun against the run's kept stack
  *
- * and `e2e-output/latest`, a link to the newest run's output.
+ * and `e2e-output/latest`, a link to the newest output (a run's, or a rerun's).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,16 +15,21 @@ import { isRunId } from './run-id.js';
 export class RunDirs {
   /** .e2e/runs/<run-id> */
   readonly runDir: string;
-  /** e2e-output/<run-id> */
+  /** e2e-output/<run-id>: the run's own output, with its reruns' under reruns/ */
+  readonly runOutputDir: string;
+  /** Where this invocation writes: e2e-output/<run-id>, or e2e-output/<run-id>/reruns/<n> for a rerun. */
   readonly outputDir: string;
 
   constructor(
     readonly runId: string,
     readonly stateRoot: string,
     readonly outputRoot: string,
+    /** This invocation's output relative to outputRoot (`<run-id>/reruns/<n>`); default the run's own. */
+    output: string = runId,
   ) {
     this.runDir = path.join(stateRoot, 'runs', runId);
-    this.outputDir = path.join(outputRoot, runId);
+    this.runOutputDir = path.join(outputRoot, runId);
+    this.outputDir = path.join(outputRoot, output);
   }
 
   /** A path in the run's runtime directory. */
@@ -38,7 +44,7 @@ export class RunDirs {
   /** Makes both directories, or says why it cannot (read-only filesystem, permission, a file in the way). */
   create(): void {
     for (const dir of [this.runDir, this.outputDir]) makeWritableDir(dir, 'run');
-    pointLatest(this.outputRoot, this.runId);
+    pointLatest(this.outputRoot, path.relative(this.outputRoot, this.outputDir));
   }
 
   /** Every run id with a runtime directory, oldest first. */
@@ -84,11 +90,12 @@ export function makeWritableDir(dir: string, component: string): void {
   }
 }
 
-function pointLatest(outputRoot: string, runId: string): void {
+/** `e2e-output/latest` → `target` (relative to the output root). */
+export function pointLatest(outputRoot: string, target: string): void {
   const link = path.join(outputRoot, 'latest');
   try {
     fs.rmSync(link, { force: true });
-    fs.symlinkSync(runId, link);
+    fs.symlinkSync(target, link);
   } catch {
     // Not worth failing a run over (a filesystem without symlinks).
   }
