@@ -19,6 +19,7 @@ import crypto from 'node:crypto';
 import { execa } from 'execa';
 import { HarnessError, PrerequisiteError } from './errors.js';
 import { formatDuration, logger, type Logger } from './log.js';
+import { isAlive } from './processes.js';
 
 export type GoToolName = 'helm' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok';
 
@@ -313,15 +314,6 @@ function removeAbandonedBuilds(root: string, log: Logger): void {
     if (!pid || isAlive(Number(pid))) continue;
     log.info(`removing ${entry}, left by an interrupted build`);
     fs.rmSync(path.join(root, entry), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

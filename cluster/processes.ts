@@ -8,6 +8,7 @@
  * processes carry.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './errors.js';
@@ -39,17 +40,23 @@ export interface ProcessOwner {
 }
 
 /**
- * Start `spec` detached, its output going straight to its log file, and record it in the run's
- * ledger. Plain `spawn` rather than execa: a daemon must own real file descriptors, not pipes
- * through this process, so it keeps logging after the worker that started it has exited.
+ * Start `spec` detached, in a process group of its own, tagged with `tag` (a run id), its output
+ * going straight to its log file. Plain `spawn` rather than execa: a daemon must own real file
+ * descriptors, not pipes through this process, so it keeps logging after the process that started
+ * it has exited. The one way the harness starts a long-running process; the caller records it
+ * (a run's ledger, a control plane's pid file).
  */
-export function startProcess(owner: ProcessOwner, spec: StartSpec): StartedProcess {
+export function spawnDetached(spec: StartSpec, tag: string): StartedProcess {
+  fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
+  if (path.isAbsolute(spec.command) && !fs.existsSync(spec.command)) {
+    throw new HarnessError(spec.name, `cannot start: ${spec.command} does not exist`);
+  }
   const out = fs.openSync(spec.logFile, 'a');
   let pid: number | undefined;
   try {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: { ...spec.env, [STACK_TAG]: owner.runId },
+      env: { ...spec.env, [STACK_TAG]: tag },
       detached: true,
       stdio: ['ignore', out, out],
     });
@@ -60,8 +67,23 @@ export function startProcess(owner: ProcessOwner, spec: StartSpec): StartedProce
     fs.closeSync(out);
   }
   if (pid === undefined) throw new HarnessError(spec.name, `could not start ${spec.command}`);
-  owner.ledger.record({ kind: 'process', name: spec.name, pid, pgid: pid });
   return { name: spec.name, pid, logFile: spec.logFile };
+}
+
+/** Start `spec` detached (spawnDetached) and record it in the run's ledger. */
+export function startProcess(owner: ProcessOwner, spec: StartSpec): StartedProcess {
+  const started = spawnDetached(spec, owner.runId);
+  owner.ledger.record({ kind: 'process', name: spec.name, pid: started.pid, pgid: started.pid });
+  return started;
+}
+
+/**
+ * What a process of the stack inherits from the harness: enough to run (PATH, HOME, locale), not
+ * the harness's own settings (KUBECONFIG, E2E_*), which would make it talk to another cluster.
+ */
+export function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 }
 
 /** Alive and not a zombie. Works for processes started by another process of the run. */

@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
+import { baseEnv, isAlive, spawnDetached } from '../processes.js';
 import type { Run } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import type { KubeTarget } from './helm.js';
@@ -57,31 +57,24 @@ export async function serveForward(kc: KubeConfig, spec: Omit<ForwardSpec, 'port
   return server;
 }
 
-const daemon = path.join(path.dirname(fileURLToPath(import.meta.url)), 'port-forward-daemon.ts');
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const daemon = path.join(here, 'port-forward-daemon.ts');
 
 /** Starts the detached forwarder, records it, and returns its local port once it listens. */
 export async function startForwardDaemon(run: Run, spec: ForwardSpec): Promise<{ pid: number; port: number }> {
   fs.rmSync(spec.portFile, { force: true });
-  const log = fs.openSync(run.dirs.path('port-forward.log'), 'a');
-  let pid: number | undefined;
-  try {
-    const child = spawn(process.execPath, ['--import', 'tsx', daemon, JSON.stringify(spec)], { detached: true, stdio: ['ignore', log, log] });
-    child.on('error', () => undefined);
-    child.unref();
-    pid = child.pid;
-  } finally {
-    fs.closeSync(log);
-  }
-  if (pid === undefined) throw new HarnessError('port-forward', 'could not start the forwarding process');
+  // Tagged with the run like every process of its stack, so a run's leftovers are found through /proc too.
+  const { pid } = spawnDetached(
+    {
+      name: 'port-forward',
+      command: process.execPath,
+      args: ['--import', 'tsx', daemon, JSON.stringify(spec)],
+      env: baseEnv(),
+      cwd: path.resolve(here, '..', '..'),
+      logFile: run.dirs.path('port-forward.log'),
+    },
+    run.id,
+  );
   run.ledger.record({ kind: 'port-forward', pid });
   const port = await waitFor(async () => (fs.existsSync(spec.portFile) ? Number(fs.readFileSync(spec.portFile, 'utf8')) || undefined : undefined), {
     what: "port-forward to the hub's proxy",

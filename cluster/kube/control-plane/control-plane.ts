@@ -32,19 +32,8 @@ import { createPki, pkiPaths, writeKubeconfig, type ControlPlanePki } from './ce
 import { writeKwokConfig } from './kwok-config.js';
 import { kwokMappingKinds } from './kwok-mappings.js';
 import { applyObjects, loadKubeConfig } from './objects.js';
-import {
-  exitedProbe,
-  findTaggedProcesses,
-  listeningPorts,
-  isAlive,
-  isTagged,
-  logSaysAddressInUse,
-  logTail,
-  readPidFile,
-  spawnDetached,
-  stopRunProcesses,
-  type SpawnedProcess,
-} from './processes.js';
+import { belongsToRun, exitedProbe, findRunProcesses, isAlive, logTail, type StartedProcess } from '../../processes.js';
+import { listeningPorts, logSaysAddressInUse, readPidFile, startComponent, stopComponents } from './components.js';
 import { addVolumes, runLabel, storageClassObject, type StorageContext, type StorageClassOptions, type VolumeSpec } from './storage.js';
 
 /** The Go tools a control plane runs (helm and kubectl are the callers' business). */
@@ -103,7 +92,7 @@ export interface ControlPlaneState {
 export interface ControlPlane extends ControlPlaneState {
   /** A client-node KubeConfig for the admin kubeconfig. */
   kc: KubeConfig;
-  processes: SpawnedProcess[];
+  processes: StartedProcess[];
   pki: ControlPlanePki;
   storage: StorageContext;
   /** Binaries used (and helm/kubectl when they were in `tools`). */
@@ -169,7 +158,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log.info(`reusing control plane ${running.context} (API server ${running.server})`);
     return running;
   }
-  if (readPidFile(paths.pidFile).some((p) => isTagged(p.pid, runId))) {
+  if (readPidFile(paths.pidFile).some((p) => belongsToRun(p.pid, runId))) {
     log.warn(`stopping what is left of an earlier control plane of run ${runId} in ${dir}`);
     await stopControlPlane(dir, { runId, quiet: true });
   }
@@ -200,9 +189,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const logs = Object.fromEntries(
     (['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const).map((c) => [c, path.join(paths.logs, `${c}.log`)]),
   ) as Record<ControlPlaneComponent, string>;
-  const processes: SpawnedProcess[] = [];
+  const processes: StartedProcess[] = [];
   const spawn = (name: ControlPlaneComponent, command: string, args: string[]) => {
-    const proc = spawnDetached({ name, command, args, env: {}, cwd: dir, logFile: logs[name], runId, pidFile: paths.pidFile });
+    const proc = startComponent({ name, command, args, env: {}, cwd: dir, logFile: logs[name], runId, pidFile: paths.pidFile });
     processes.push(proc);
     return proc;
   };
@@ -354,7 +343,7 @@ export async function attachControlPlane(dir: string, runId: string, tools: GoTo
   if (!state || state.runId !== runId) return undefined;
   const recorded = readPidFile(paths.pidFile);
   const names = new Set(recorded.map((p) => p.name));
-  const allAlive = recorded.every((p) => isAlive(p.pid) && isTagged(p.pid, runId));
+  const allAlive = recorded.every((p) => isAlive(p.pid) && belongsToRun(p.pid, runId));
   if (!allAlive || !controlPlaneTools.every((name) => names.has(name))) return undefined;
   const pki = pkiPaths(paths.pki);
   try {
@@ -381,7 +370,7 @@ async function freePort(): Promise<number> {
  * Runs `start` (pick ports, spawn, wait) again with new ports when the process could not bind one
  * because another program took it between the choice and the bind.
  */
-async function withFreshPorts<T>(component: ControlPlaneComponent, logFile: string, processes: SpawnedProcess[], start: () => Promise<T>): Promise<T> {
+async function withFreshPorts<T>(component: ControlPlaneComponent, logFile: string, processes: StartedProcess[], start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const before = processes.length;
     try {
@@ -402,7 +391,7 @@ async function withFreshPorts<T>(component: ControlPlaneComponent, logFile: stri
  */
 async function awaitComponent(
   component: ControlPlaneComponent,
-  proc: SpawnedProcess,
+  proc: StartedProcess,
   failFast: () => void,
   timeoutMs: number,
   probe: () => Promise<true>,
@@ -620,11 +609,11 @@ export async function stopControlPlane(dir: string, options: StopOptions = {}): 
     ...new Set([
       ...readPidFile(paths.pidFile)
         .map((p) => p.pid)
-        .filter((pid) => isTagged(pid, runId)),
-      ...findTaggedProcesses(runId),
+        .filter((pid) => belongsToRun(pid, runId)),
+      ...findRunProcesses(runId),
     ]),
   ];
-  const survivors = await stopRunProcesses(runId, paths.pidFile, [['kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']]);
+  const survivors = await stopComponents(runId, paths.pidFile, [['kwok', 'kube-scheduler', 'kube-controller-manager'], ['kube-apiserver'], ['etcd']]);
   const ports = state ? Object.values(state.ports) : [];
   const listening = listeningPorts().filter((p) => ports.includes(p));
   const removed: string[] = [];
@@ -656,9 +645,9 @@ export async function stopControlPlane(dir: string, options: StopOptions = {}): 
 export function killControlPlaneSync(dir: string, runId?: string): void {
   const id = runId ?? readControlPlaneState(dir)?.runId;
   if (!id) return;
-  const pids = [...readPidFile(controlPlanePaths(dir).pidFile).map((p) => p.pid), ...findTaggedProcesses(id)];
+  const pids = [...readPidFile(controlPlanePaths(dir).pidFile).map((p) => p.pid), ...findRunProcesses(id)];
   for (const pid of new Set(pids)) {
-    if (!isTagged(pid, id)) continue;
+    if (!belongsToRun(pid, id)) continue;
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
@@ -673,7 +662,7 @@ export function killControlPlaneSync(dir: string, runId?: string): void {
 
 /** Every live process of the run, for a test's "nothing survived" check. */
 export function controlPlaneProcesses(runId: string): number[] {
-  return findTaggedProcesses(runId);
+  return findRunProcesses(runId);
 }
 
-export { STACK_TAG, listeningSockets, type ListeningSocket } from './processes.js';
+export { listeningSockets, type ListeningSocket } from './components.js';
