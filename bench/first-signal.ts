@@ -10,23 +10,44 @@
  *
  *   npx tsx bench/first-signal.ts [--old-node DIR]... [--case NAME]...
  *
+ * Each case runs `scripts/e2e.ts` as a nested harness run (scripts/lib/harness-child.ts: node with
+ * tsx, no npm in front; npm adds its own start, about half a second, to what a person sees).
  * Prints, per case: seconds to the first line that names the problem, seconds to exit, the exit
  * code, and that line. Nothing is created: every case fails before a stack exists.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { defineCommand, runCommand, usageError } from '../scripts/lib/command.js';
+import { runHarnessChild } from '../scripts/lib/harness-child.js';
 import { describeLoad, machineLoad } from './machine.js';
 
+const caseNames = ['python', 'node', 'docker', 'kubeconfig'] as const;
+
+const command = defineCommand({
+  name: 'first-signal',
+  invocation: 'npx tsx bench/first-signal.ts',
+  summary: 'How soon npm run e2e names a missing prerequisite, and how soon it exits; nothing is created.',
+  options: {
+    'old-node': {
+      type: 'string',
+      value: '<dir>',
+      description: 'a directory with bin/node of an older Node (the node case; skipped without it)',
+      multiple: true,
+    },
+    case: { type: 'string', value: `<${caseNames.join('|')}>`, description: 'only this case (default: every one)', multiple: true },
+  },
+});
+
 interface Case {
-  name: string;
+  name: (typeof caseNames)[number];
   what: string;
   args: string[];
   env: Record<string, string>;
   /** A line that names the problem. */
   signal: RegExp;
+  /** The Node to run it with (default: this one). */
+  node?: string;
 }
 
 interface Outcome {
@@ -53,88 +74,85 @@ function pathWithoutPython(dir: string): string {
 
 async function measure(c: Case, log: string): Promise<Outcome> {
   const started = performance.now();
-  const child = spawn('npm', ['run', '--silent', 'e2e', '--', ...c.args], {
-    env: { ...process.env, ...c.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const out = fs.createWriteStream(log);
   let firstSignalMs: number | undefined;
   let firstLineMs: number | undefined;
   let line: string | undefined;
   let pending = '';
-  const onData = (chunk: Buffer) => {
-    const at = performance.now() - started;
-    out.write(chunk);
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const l of lines) {
-      if (l.trim() && firstLineMs === undefined) firstLineMs = at;
-      if (firstSignalMs === undefined && c.signal.test(l)) {
-        firstSignalMs = at;
-        line = l.trim();
-      }
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
   // Bounded: a case that hangs is a finding too, and is stopped after two minutes.
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 120_000);
-  const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  clearTimeout(timer);
-  out.end();
-  return { firstSignalMs, exitMs: performance.now() - started, exitCode, line, firstLineMs };
+  const child = await runHarnessChild({
+    script: 'e2e',
+    args: c.args,
+    env: c.env,
+    logFile: log,
+    node: c.node,
+    ownGroup: true,
+    timeoutMs: 120_000,
+    onOutput: (chunk) => {
+      const at = performance.now() - started;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) {
+        if (l.trim() && firstLineMs === undefined) firstLineMs = at;
+        if (firstSignalMs === undefined && c.signal.test(l)) {
+          firstSignalMs = at;
+          line = l.trim();
+        }
+      }
+    },
+  });
+  return { firstSignalMs, exitMs: child.wallMs, exitCode: child.exitCode, line, firstLineMs };
 }
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: { 'old-node': { type: 'string', multiple: true }, case: { type: 'string', multiple: true } },
-  strict: true,
+await runCommand(command, async ({ values }) => {
+  const unknown = (values.case ?? []).filter((n) => !(caseNames as readonly string[]).includes(n));
+  if (unknown.length) throw usageError(command, `no case ${unknown.join(', ')}; the cases: ${caseNames.join(', ')}`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrader-e2e-first-signal-'));
+  const cases = (
+    [
+      {
+        name: 'python',
+        what: 'local, no python3 on PATH',
+        args: [],
+        env: { PATH: pathWithoutPython(path.join(scratch, 'bin')) },
+        signal: /python/i,
+      },
+      ...(values['old-node'] ?? []).map((dir) => ({
+        name: 'node',
+        what: `local, Node ${path.basename(dir)}`,
+        args: [],
+        env: { PATH: `${path.join(path.resolve(dir), 'bin')}:${process.env.PATH}` },
+        node: path.join(path.resolve(dir), 'bin', 'node'),
+        signal: /Node\.js \d|node: v\d/,
+      })),
+      {
+        name: 'docker',
+        what: 'kind, Docker engine unreachable',
+        args: ['--platform', 'kind'],
+        env: { DOCKER_HOST: `unix://${path.join(scratch, 'no-docker.sock')}` },
+        signal: /FAIL docker|docker engine: does not answer/i,
+      },
+      {
+        name: 'kubeconfig',
+        what: 'jetstream, kubeconfig missing',
+        args: ['--platform', 'jetstream', '--kubeconfig', path.join(scratch, 'no-kubeconfig')],
+        env: { KUBECONFIG: '' },
+        signal: /kubeconfig/i,
+      },
+    ] as Case[]
+  ).filter((c) => !values.case || values.case.includes(c.name));
+
+  const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+  console.log(`first-signal: ${describeLoad(machineLoad())}`);
+  console.log(`first-signal: consoles in ${scratch}`);
+  for (const [i, c] of cases.entries()) {
+    const before = machineLoad();
+    const o = await measure(c, path.join(scratch, `${String(i + 1).padStart(2, '0')}-${c.name}.log`));
+    console.log(
+      `${c.name.padEnd(10)} ${c.what.padEnd(34)} first line ${s(o.firstLineMs).padStart(7)}, problem named ${s(o.firstSignalMs).padStart(7)}, ` +
+        `exit ${o.exitCode} at ${s(o.exitMs).padStart(7)} (load ${before.load[0].toFixed(2)})`,
+    );
+    console.log(`${''.padEnd(11)}${o.line ?? '(no line named the problem)'}`);
+  }
+  return 0;
 });
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrader-e2e-first-signal-'));
-const cases = (
-  [
-    {
-      name: 'python',
-      what: 'local, no python3 on PATH',
-      args: [],
-      env: { PATH: pathWithoutPython(path.join(scratch, 'bin')) },
-      signal: /python/i,
-    },
-    ...(values['old-node'] ?? []).map((dir) => ({
-      name: 'node',
-      what: `local, Node ${path.basename(dir)}`,
-      args: [],
-      env: { PATH: `${path.join(path.resolve(dir), 'bin')}:${process.env.PATH}` },
-      signal: /Node\.js \d|node: v\d/,
-    })),
-    {
-      name: 'docker',
-      what: 'kind, Docker engine unreachable',
-      args: ['--platform', 'kind'],
-      env: { DOCKER_HOST: `unix://${path.join(scratch, 'no-docker.sock')}` },
-      signal: /FAIL docker|docker engine: does not answer/i,
-    },
-    {
-      name: 'kubeconfig',
-      what: 'jetstream, kubeconfig missing',
-      args: ['--platform', 'jetstream', '--kubeconfig', path.join(scratch, 'no-kubeconfig')],
-      env: { KUBECONFIG: '' },
-      signal: /kubeconfig/i,
-    },
-  ] as Case[]
-).filter((c) => !values.case || values.case.includes(c.name));
-
-const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
-console.log(`first-signal: ${describeLoad(machineLoad())}`);
-console.log(`first-signal: consoles in ${scratch}`);
-for (const [i, c] of cases.entries()) {
-  const before = machineLoad();
-  const o = await measure(c, path.join(scratch, `${String(i + 1).padStart(2, '0')}-${c.name}.log`));
-  console.log(
-    `${c.name.padEnd(10)} ${c.what.padEnd(34)} first line ${s(o.firstLineMs).padStart(7)}, problem named ${s(o.firstSignalMs).padStart(7)}, ` +
-      `exit ${o.exitCode} at ${s(o.exitMs).padStart(7)} (load ${before.load[0].toFixed(2)})`,
-  );
-  console.log(`${''.padEnd(11)}${o.line ?? '(no line named the problem)'}`);
-}

@@ -25,6 +25,8 @@ export interface HarnessChildOptions {
   timeoutMs?: number;
   /** A process group of its own, with this process's SIGINT/SIGTERM forwarded to it. */
   ownGroup?: boolean;
+  /** The Node that runs it (default: this one; bench/first-signal.ts tries an older one). */
+  node?: string;
   /** Called with each chunk of output as it arrives (to act when the child reaches a point). */
   onOutput?: (chunk: string, child: { pid: number }) => void;
 }
@@ -48,7 +50,7 @@ export async function runHarnessChild(options: HarnessChildOptions = {}): Promis
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const started = performance.now();
   // node --import tsx, not npx: one process less, and a signal reaches the script itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
+  const child = spawn(options.node ?? process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
     cwd: root,
     env: { ...process.env, ...options.env, E2E_RUN_ID: runId },
     stdio: ['ignore', 'pipe', 'pipe'],
