@@ -48,3 +48,8 @@ export function describeLoad(m: MachineLoad): string {
   const others = m.otherRuns.length === 0 ? 'no other harness run' : `${m.otherRuns.length} other harness run${m.otherRuns.length > 1 ? 's' : ''}`;
   return `load ${m.load.map((l) => l.toFixed(2)).join(' ')} on ${m.cores} cores, ${others}`;
 }
+
+/** A UTC time stamp for an output directory's name (bench-<stamp>, soak-<stamp>): 20261126-132501. */
+export function outputStamp(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
-import { aggregateSoak, formatSoakReport, type SoakRun } from './soak.js';
+import { aggregateSoak, formatSoakReport, type SoakRun } from './soak-report.js';
 import { percentile, readRunRecord, type TimedStep } from './run-record.js';
 
 const setup = (ms: number, status: TimedStep['status'] = 'passed'): TimedStep => ({ name: '[setup] bring up the platform', status, durationMs: ms });
