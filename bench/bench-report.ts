@@ -41,7 +41,10 @@ export function parseDuration(text: string): number | undefined {
   return undefined;
 }
 
-/** The local platform's progress lines in the setup test's stderr, as milliseconds since `up` began. */
+/**
+ * The local platform's progress lines in the setup test's stderr, in milliseconds: the environments'
+ * step and the services' step each their own time, `servers` the whole bring-up's (since `up` began).
+ */
 export function setupMilestones(stderr: string): { envs?: number; services?: number; servers?: number; builds: Record<string, number> } {
   const find = (re: RegExp) => {
     const m = re.exec(stderr);
@@ -72,8 +75,10 @@ export function harnessTiming(record: RunRecord, wallMs: number, spawnedAtMs?: n
   const marks = setupMilestones(setup?.stderr ?? '');
   const rows: Record<string, number> = {};
   if (marks.envs !== undefined) rows[rowNames.envs] = marks.envs;
-  if (marks.envs !== undefined && marks.services !== undefined) rows[rowNames.services] = marks.services - marks.envs;
-  if (marks.services !== undefined && marks.servers !== undefined) rows[rowNames.servers] = marks.servers - marks.services;
+  if (marks.services !== undefined) rows[rowNames.services] = marks.services;
+  if (marks.envs !== undefined && marks.services !== undefined && marks.servers !== undefined) {
+    rows[rowNames.servers] = marks.servers - marks.envs - marks.services;
+  }
   const steps = record.steps.filter((s) => !s.name.startsWith('['));
   for (const s of steps) rows[s.name] = s.durationMs;
   if (teardown) rows[rowNames.teardown] = teardown.durationMs;
@@ -97,7 +102,7 @@ export function harnessTiming(record: RunRecord, wallMs: number, spawnedAtMs?: n
   };
 }
 
-/** bench/floor.sh's stdout (`step <ms> <title>`, `command <ms> <exit> <user> <cwd> <command>`) as rows. */
+/** bench/floor.sh's stdout (`step <ms> <title>`, `command <ms> <exit> <user> <cwd> <command>`; other lines ignored) as rows. */
 export function floorTiming(stdout: string, wallMs: number): Timing {
   const rows: Record<string, number> = {};
   const steps: string[] = [];

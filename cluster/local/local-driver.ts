@@ -123,7 +123,12 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
           ...(variant.ngshareStorageNotWritable ? ['ngshare runs as uid 65535 on storage it cannot write (it is meant to fail)'] : []),
         ],
         commands: this.planCommands(run, variant),
-        run: (live) => this.startServices(live),
+        run: async (live) => {
+          const started = Date.now();
+          await this.startServices(live);
+          // This step's own time (not the environments'): bench reads it as the stack's start.
+          log.info(`hub, proxy and ngshare up at ${live.state!.hubUrl} in ${formatDuration(Date.now() - started)}`);
+        },
       },
       {
         title: `Create ${users.join(' and ')} through the Hub API and start their servers`,
