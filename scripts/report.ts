@@ -5,71 +5,71 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
+import { HarnessError } from '../cluster/errors.js';
 import { writeAllureEnvironment } from '../reporters/allure-environment.js';
 import { allure3Categories } from '../reporters/failure-categories.js';
+import { defineCommand, runCommand, wholeNumber } from './lib/command.js';
 
-const usage = `Usage: npm run report -- [<run-id>] [--open] [--port <n>]
+const command = defineCommand({
+  name: 'report',
+  summary: "Make a run's Allure 3 report (one self-contained index.html), offline; --open serves it on 127.0.0.1.",
+  options: {
+    open: { type: 'boolean', description: 'serve the report afterwards on 127.0.0.1 (Ctrl-C to stop)' },
+    port: { type: 'string', value: '<n>', description: 'the port to serve it on (default: a free one)' },
+  },
+  positionals: [{ name: 'run-id', description: 'the run whose report to make (default: the latest, e2e-output/latest)' }],
+});
 
-  <run-id>      the run whose report to make (default: the latest run, e2e-output/latest)
-  --open        serve the report afterwards (Ctrl-C to stop)
-  --port <n>    the port to serve it on (default: a free one)`;
-
-function fail(message: string): never {
-  console.error(`report: ${message}`);
-  process.exit(1);
-}
-
-const options = { open: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
-function parseCommandLine() {
-  try {
-    return parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options, allowPositionals: true });
-  } catch (err) {
-    return fail(`${(err as Error).message}\n\n${usage}`);
+await runCommand(command, async ({ values, positionals }) => {
+  const port = values.port === undefined ? 0 : wholeNumber(command, 'port', values.port, 1, 65535);
+  const config = readConfig();
+  const asked = path.join(config.outputDir, positionals[0] ?? 'latest');
+  if (!fs.existsSync(asked)) {
+    const runs = fs.existsSync(config.outputDir) ? fs.readdirSync(config.outputDir).filter((n) => n.startsWith('e2e-')) : [];
+    throw new HarnessError(
+      'report',
+      `no run output at ${asked}`,
+      runs.length
+        ? `the latest runs there: ${runs.sort().slice(-10).join(', ')}${runs.length > 10 ? ` (${runs.length} in all)` : ''}`
+        : `there are no runs under ${config.outputDir}`,
+    );
   }
-}
-const parsed = parseCommandLine();
-if (parsed.values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-if (parsed.positionals.length > 1) fail(`one run at a time\n\n${usage}`);
+  const outputDir = fs.realpathSync(asked);
+  const runId = path.basename(outputDir);
+  const resultsDir = path.join(outputDir, 'allure-results');
+  if (!fs.existsSync(resultsDir)) {
+    throw new HarnessError('report', `run ${runId} has no Allure results (${resultsDir}); it ran before the Allure reporter, or did not start`);
+  }
 
-const config = readConfig();
-const asked = path.join(config.outputDir, parsed.positionals[0] ?? 'latest');
-if (!fs.existsSync(asked)) fail(`no run output at ${asked}; runs: ${fs.existsSync(config.outputDir) ? fs.readdirSync(config.outputDir).join(', ') : 'none'}`);
-const outputDir = fs.realpathSync(asked);
-const runId = path.basename(outputDir);
-const resultsDir = path.join(outputDir, 'allure-results');
-if (!fs.existsSync(resultsDir)) fail(`run ${runId} has no Allure results (${resultsDir}); it ran before the Allure reporter, or did not start`);
+  // Also for runs that stopped before the end-of-run reporter wrote it.
+  await writeAllureEnvironment(resultsDir, outputDir, runId, config.platform);
 
-// Also for runs that stopped before the end-of-run reporter wrote it.
-await writeAllureEnvironment(resultsDir, outputDir, runId, config.platform);
+  const reportDir = path.join(outputDir, 'allure-report');
+  const configFile = path.join(outputDir, 'allurerc.json');
+  const reportName = `nbgrader + ngshare e2e · ${runId}`;
+  fs.writeFileSync(
+    configFile,
+    `${JSON.stringify(
+      {
+        name: reportName,
+        output: reportDir,
+        categories: allure3Categories(),
+        plugins: { awesome: { options: { reportName, singleFile: true, groupBy: ['parentSuite', 'suite', 'subSuite'] } } },
+      },
+      null,
+      2,
+    )}\n`,
+  );
 
-const reportDir = path.join(outputDir, 'allure-report');
-const configFile = path.join(outputDir, 'allurerc.json');
-const reportName = `nbgrader + ngshare e2e · ${runId}`;
-fs.writeFileSync(
-  configFile,
-  `${JSON.stringify(
-    {
-      name: reportName,
-      output: reportDir,
-      categories: allure3Categories(),
-      plugins: { awesome: { options: { reportName, singleFile: true, groupBy: ['parentSuite', 'suite', 'subSuite'] } } },
-    },
-    null,
-    2,
-  )}\n`,
-);
+  const generated = await execa('npx', ['allure', 'generate', resultsDir, '--config', configFile, '--output', reportDir], { all: true, reject: false });
+  if (generated.exitCode !== 0) throw new HarnessError('report', `allure generate failed (exit ${generated.exitCode})`, generated.all ?? '');
+  console.log(`Allure report of run ${runId}: ${path.join(reportDir, 'index.html')}`);
 
-const generated = await execa('npx', ['allure', 'generate', resultsDir, '--config', configFile, '--output', reportDir], { all: true, reject: false });
-if (generated.exitCode !== 0) fail(`allure generate failed (exit ${generated.exitCode}):\n${generated.all ?? ''}`);
-console.log(`Allure report of run ${runId}: ${path.join(reportDir, 'index.html')}`);
-
-if (parsed.values.open) await serve(reportDir, Number(parsed.values.port ?? 0));
+  if (values.open) await serve(reportDir, port);
+  return 0;
+});
 
 /**
  * Serve the report on 127.0.0.1 only (`allure open` listens on every interface) until Ctrl-C. The
