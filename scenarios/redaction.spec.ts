@@ -5,12 +5,17 @@
  * secrets.json and searched for in its console output and in every file under its output and state
  * directories: as written, base64-encoded, and inside every zip (Playwright traces, and the HTML
  * report's embedded data). The Allure report made from the run (`npm run report`) is searched too.
+ *
+ * The fault (the student dropped from the course before their first command, injected from outside
+ * the product by scenarios/faults/fault-run.config.ts) is checked as the harness's own fault tests
+ * check theirs: red at Step 7 with 403, diagnostics, nothing left running. That proves the failure
+ * paths searched here really ran, and it is the one nested run of that fault in `npm test`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { test, expect } from '@playwright/test';
 import { redact, registerSecrets } from '../cluster/redact.js';
+import { test, expect, expectRedAt } from './faults/nested-run.js';
 
 test.setTimeout(8 * 60_000);
 
@@ -93,27 +98,18 @@ function find(haystack: Buffer, where: string, secrets: Record<string, string>):
   return leaks;
 }
 
-test('a whole run, traces and failure diagnostics included, writes and prints none of its secrets', async () => {
-  const root = test.info().outputPath('harness');
-  const stateDir = path.join(root, 'state');
-  const outputRoot = path.join(root, 'output');
-  const child = await execa('npx', ['tsx', 'scripts/e2e.ts', '--', '--', '--project=browser', '--trace=on'], {
-    env: {
-      E2E_STATE_DIR: stateDir,
-      E2E_OUTPUT_DIR: outputRoot,
-      E2E_RUN_ID: '',
-      // A red run: the failure path exports diagnostics and keeps its evidence.
-      E2E_FAULT: 'drop-student@student1: nbgrader list',
-    },
-    all: true,
-    reject: false,
-    timeout: 6 * 60_000,
+test('a whole run, traces and failure diagnostics included, writes and prints none of its secrets', async ({ nested }) => {
+  const root = test.info().outputPath();
+  const run = await nested.run({
+    fault: 'drop-student@student1: nbgrader list',
+    playwrightArgs: ['--project=browser', '--trace=on'],
+    timeoutMs: 6 * 60_000,
+    // Its output is what is searched: shown below only redacted.
+    private: true,
   });
-  const printed = child.all ?? '';
-  const runId = /run (e2e-\d{8}-\d{6}-[0-9a-f]{4}) on/.exec(printed)?.[1];
-  expect(runId, `the child run printed its id:\n${printed.slice(0, 2000)}`).toBeTruthy();
-
-  const runDir = path.join(stateDir, 'runs', runId!);
+  const printed = run.output;
+  const { runId } = run;
+  const runDir = run.runDir;
   const secretsFile = path.join(runDir, 'secrets.json');
   const secrets = JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as Record<string, string>;
   registerSecrets(Object.values(secrets));
@@ -123,14 +119,10 @@ test('a whole run, traces and failure diagnostics included, writes and prints no
   );
 
   // The Allure report people open is made from the run's results: search it too.
-  const report = await execa('npx', ['tsx', 'scripts/report.ts', runId!], {
-    env: { E2E_OUTPUT_DIR: outputRoot, E2E_STATE_DIR: stateDir },
-    all: true,
-    reject: false,
-  });
-  expect(report.exitCode, report.all).toBe(0);
+  const report = await nested.run({ script: 'report', args: [runId], private: true });
+  expect(report.exitCode, redact(report.output)).toBe(0);
 
-  const outputDir = path.join(outputRoot, runId!);
+  const outputDir = run.outputDir;
   const inputs = runtimeInputs.map((f) => path.join(runDir, f)).filter((f) => fs.existsSync(f));
   for (const file of inputs) {
     expect((fs.statSync(file).mode & 0o777).toString(8), `${path.relative(runDir, file)} is readable by its owner only`).toBe('600');
@@ -160,4 +152,9 @@ test('a whole run, traces and failure diagnostics included, writes and prints no
     contentType: 'text/plain',
   });
   expect(leaks.map((l) => `${l.secret} in ${l.where}: …${l.context}…`)).toEqual([]);
+
+  // The run went red where the fault was injected, by the wrapper in its worker: the failure paths
+  // searched above really ran (and the fault is checked as scenarios/faults/ check theirs).
+  expect(printed).toMatch(/^\S+ faults: injecting drop-student before "student1: nbgrader list"$/m);
+  expectRedAt(run, 'Step 7: Student workflow (fetch + submit)', 'nbgrader list', /Permission denied|403/);
 });
