@@ -5,20 +5,23 @@
  * table of every test and step with durations, the failed commands with their transcripts, and
  * where the reports are. Everything printed is redacted with the run's secrets.
  *
- * scripts/playwright-run.ts prints the last line, `N passed, N failed, N skipped`, after this.
+ * What is counted is reporters/tally.ts: tests of scenarios, not the platform's setup and teardown
+ * (listed apart). The totals go to totals.json, from which scripts/playwright-run.ts prints the
+ * last line, `N passed, N failed, N skipped`: the same numbers as "Results:" here.
  */
 import { stripVTControlCharacters } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult, TestStep } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult, TestStep } from '@playwright/test/reporter';
 import { formatDuration } from '../cluster/log.js';
 import { redact, registerSecrets } from '../cluster/redact.js';
-import type { RunSummary } from './transcripts.js';
+import type { CommandRecord, RunSummary } from './transcripts.js';
 import { categorize } from './failure-categories.js';
+import { lifecycleProjects, plural, tally, writeTotals, type Outcome, type RunTotals } from './tally.js';
 
 export interface ConsoleReporterOptions {
   runId: string;
-  /** e2e-output/<run-id> */
+  /** This invocation's output: e2e-output/<run-id>, or e2e-output/<run-id>/reruns/<n>. */
   outputDir: string;
   /** .e2e/runs/<run-id>: where the run's secrets are, to redact what is printed. */
   runDir: string;
@@ -47,9 +50,38 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
+/** The rerun number of an output directory (…/reruns/3 → 3). */
+export function rerunNumber(outputDir: string): number | undefined {
+  const m = /[\\/]reruns[\\/](\d+)[\\/]?$/.exec(outputDir);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How a lifecycle test's line reads: kept and reused stacks say so instead of a plain pass. */
+export function lifecycleLabel(test: { title: string }, result: { status: TestResult['status']; annotations: Array<{ type: string; description?: string }> }) {
+  const note = (type: string) => result.annotations.find((a) => a.type === type)?.description;
+  const kept = note('kept');
+  const reused = note('reused');
+  if (result.status === 'passed' && kept) return { mark: '◆', text: `kept, not torn down: ${kept}` };
+  if (result.status === 'passed' && reused) return { mark: '↺', text: `reused, not brought up: ${reused}` };
+  return { mark: mark[result.status], text: test.title };
+}
+
+/** Failed commands of a summary, each once (by transcript), in the order they ran. */
+export function failedCommands(summary: RunSummary): CommandRecord[] {
+  const seen = new Set<string>();
+  return summary.steps
+    .flatMap((s) => s.commands)
+    .filter((c) => c.verdict === 'fail')
+    .sort((a, b) => a.seq - b.seq)
+    .filter((c) => !seen.has(c.transcript) && Boolean(seen.add(c.transcript)));
+}
+
 export default class ConsoleReporter implements Reporter {
   private readonly finished: Array<{ test: TestCase; result: TestResult }> = [];
+  private readonly outsideErrors: TestError[] = [];
   private secretsSeen = 0;
+  private suite: Suite | undefined;
+  private lifecycle = new Set<string>();
 
   constructor(private readonly options: ConsoleReporterOptions) {}
 
@@ -76,13 +108,34 @@ export default class ConsoleReporter implements Reporter {
     process.stdout.write(`${this.clean(line)}\n`);
   }
 
-  private name(test: TestCase): string {
-    return `[${test.parent.project()?.name ?? '?'}] ${test.titlePath().slice(3).join(' › ')}`;
+  private project(test: TestCase): string {
+    return test.parent.project()?.name ?? '?';
   }
 
-  onBegin(_config: FullConfig, suite: Suite): void {
-    const projects = [...new Set(suite.allTests().map((t) => t.parent.project()?.name))].join(', ');
-    this.print(`Running ${suite.allTests().length} tests (${projects}) for run ${this.options.runId}`);
+  private name(test: TestCase): string {
+    return `[${this.project(test)}] ${test.titlePath().slice(3).join(' › ')}`;
+  }
+
+  private isLifecycle(test: TestCase): boolean {
+    return this.lifecycle.has(this.project(test));
+  }
+
+  onBegin(config: FullConfig, suite: Suite): void {
+    this.suite = suite;
+    this.lifecycle = lifecycleProjects(config.projects);
+    const all = suite.allTests();
+    const tests = all.filter((t) => !this.isLifecycle(t));
+    const projects = [...new Set(tests.map((t) => this.project(t)))].join(', ');
+    const platform = all.some((t) => this.isLifecycle(t)) ? ", with the platform's setup and teardown," : '';
+    const rerun = rerunNumber(this.options.outputDir);
+    const where = rerun ? `, rerun ${rerun} against its kept stack (output: ${this.rel(this.options.outputDir)})` : '';
+    this.print(`Running ${plural(tests.length, 'test')}${projects ? ` (${projects})` : ''}${platform} for run ${this.options.runId}${where}`);
+  }
+
+  onError(error: TestError): void {
+    this.outsideErrors.push(error);
+    const message = stripVTControlCharacters(error.message ?? error.value ?? 'unknown error');
+    this.print(`\n✘ error outside any test:\n${indent(message.split('\n').slice(0, 30).join('\n'), '    │ ')}`);
   }
 
   onStdOut(chunk: string | Buffer, test?: TestCase): void {
@@ -122,13 +175,13 @@ export default class ConsoleReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     this.finished.push({ test, result });
     if (result.status !== 'passed' && result.status !== 'skipped') this.announce(test);
-    this.print(
-      `${mark[result.status]} ${this.name(test)}  ${formatDuration(result.duration)}${result.status === 'passed' || result.status === 'skipped' ? '' : `  ${result.status.toUpperCase()}`}`,
-    );
+    const ok = result.status === 'passed' || result.status === 'skipped';
+    const label = this.isLifecycle(test) ? lifecycleLabel(test, result) : { mark: mark[result.status], text: test.titlePath().slice(3).join(' › ') };
+    this.print(`${label.mark} [${this.project(test)}] ${label.text}  ${formatDuration(result.duration)}${ok ? '' : `  ${result.status.toUpperCase()}`}`);
     for (const a of result.annotations) {
       if (['stack', 'diagnostics', 'known issue', 'drift', 'skip'].includes(a.type)) this.print(`    ${a.type}: ${a.description ?? ''}`);
     }
-    if (result.status === 'passed' || result.status === 'skipped') return;
+    if (ok) return;
     for (const error of result.errors) {
       const message = stripVTControlCharacters(error.message ?? error.value ?? '');
       const lines = message.split('\n');
@@ -140,47 +193,82 @@ export default class ConsoleReporter implements Reporter {
     for (const a of evidence) this.print(`    ${a.name}: ${path.relative(process.cwd(), a.path!)}`);
   }
 
+  /** Every test of the run in the order it ended, then those that never ran. */
+  private allTests(): Array<{ test: TestCase; result: TestResult | undefined; outcome: Outcome }> {
+    const last = new Map<TestCase, TestResult>();
+    for (const f of this.finished) last.set(f.test, f.result);
+    const ran = [...last.keys()];
+    const never = (this.suite?.allTests() ?? []).filter((t) => !last.has(t));
+    return [...ran, ...never].map((test) => ({ test, result: last.get(test), outcome: test.outcome() }));
+  }
+
+  private rel(p: string): string {
+    return path.relative(process.cwd(), p) || '.';
+  }
+
   onEnd(result: FullResult): void {
-    const count = (...statuses: Array<TestResult['status']>) => this.finished.filter((f) => statuses.includes(f.result.status)).length;
-    // Not the "N passed, N failed" line CI reads: scripts/playwright-run.ts prints that one, last.
-    this.print(
-      `\nResults: ${count('passed')} passed · ${count('failed', 'timedOut', 'interrupted')} failed · ${count('skipped')} skipped, in ${formatDuration(result.duration)}`,
+    const all = this.allTests();
+    const totals = tally(
+      all.map(({ test, outcome }) => ({ project: this.project(test), title: test.title, outcome })),
+      this.lifecycle,
+      this.outsideErrors.length,
     );
-    const projects = [...new Set(this.finished.map((f) => f.test.parent.project()?.name ?? '?'))];
-    for (const project of projects) {
-      const tests = this.finished.filter((f) => (f.test.parent.project()?.name ?? '?') === project);
-      const steps = (r: TestResult) => r.steps.filter((s) => s.category === 'test.step');
+    writeTotals(this.options.outputDir, totals);
+    this.printTable(all, totals, result);
+    this.printFailedCommands();
+    const out = this.options.outputDir;
+    const rerun = rerunNumber(out);
+    const outputRoot = rerun ? path.resolve(out, '..', '..', '..') : path.dirname(out);
+    const reportArg = path.relative(outputRoot, out);
+    this.print(`\nRun ${this.options.runId}${rerun ? `, rerun ${rerun}` : ''} (${result.status}): ${this.rel(out)}`);
+    this.print(`  transcripts, summary.json, diagnostics/ (end of run, and each failure)${rerun ? '; the run itself and its other reruns are beside it' : ''}`);
+    this.print(`  HTML report:   npx playwright show-report ${this.rel(path.join(out, 'playwright-report'))}`);
+    this.print(`  Allure report: npm run report -- ${reportArg}   (results in ${this.rel(path.join(out, 'allure-results'))})`);
+    this.print(`  JUnit XML:     ${this.rel(path.join(out, 'junit.xml'))}   (one testcase per tutorial step)\n`);
+  }
+
+  private printTable(all: ReturnType<ConsoleReporter['allTests']>, totals: RunTotals, result: FullResult): void {
+    const counted = all.filter(({ test }) => !this.isLifecycle(test));
+    const projects = [...new Set(counted.map(({ test }) => this.project(test)))];
+    const notes = [`${plural(counted.length, 'test')}${projects.length ? ` of ${projects.join(', ')}` : ''}`];
+    if (all.length > counted.length) notes.push("the platform's setup and teardown are listed, not counted");
+    if (totals.failedOutsideTests.length) notes.push(`failed outside the tests: ${totals.failedOutsideTests.join('; ')}`);
+    this.print(
+      `\nResults: ${totals.passed} passed · ${totals.failed} failed · ${totals.skipped} skipped, in ${formatDuration(result.duration)}  (${notes.join('; ')})`,
+    );
+    const lifecycleFailed = all.some(({ test, outcome }) => this.isLifecycle(test) && outcome === 'unexpected');
+    const groups = [...new Set(all.map(({ test }) => this.project(test)))];
+    for (const project of groups) {
+      const tests = all.filter(({ test }) => this.project(test) === project);
+      const steps = (r: TestResult | undefined) => (r?.steps ?? []).filter((s) => s.category === 'test.step');
       // A project of quick checks that all passed (unit tests) is one row; the rest, test by test.
-      if (tests.length > 1 && tests.every((t) => ['passed', 'skipped'].includes(t.result.status) && !steps(t.result).length)) {
-        const total = tests.reduce((sum, t) => sum + t.result.duration, 0);
-        const skipped = tests.filter((t) => t.result.status === 'skipped').length;
+      if (tests.length > 1 && tests.every((t) => t.result && ['passed', 'skipped'].includes(t.result.status) && !steps(t.result).length)) {
+        const total = tests.reduce((sum, t) => sum + (t.result?.duration ?? 0), 0);
+        const skipped = tests.filter((t) => t.result?.status === 'skipped').length;
         this.print(`  ✓ ${formatDuration(total).padStart(9)}  [${project}] ${tests.length - skipped} tests passed${skipped ? `, ${skipped} skipped` : ''}`);
         continue;
       }
       for (const { test, result: r } of tests) {
+        if (!r) {
+          const why = lifecycleFailed ? 'the platform did not come up' : result.status === 'interrupted' ? 'the run was stopped' : 'not started';
+          this.print(`  - ${'not run'.padStart(9)}  ${this.name(test)}   (${why})`);
+          continue;
+        }
+        const label = this.isLifecycle(test) ? lifecycleLabel(test, r) : { mark: mark[r.status], text: test.titlePath().slice(3).join(' › ') };
         const category = r.errors.map((e) => categorize(e.message)).find(Boolean);
-        this.print(`  ${mark[r.status]} ${formatDuration(r.duration).padStart(9)}  ${this.name(test)}${category ? `   [${category.name}]` : ''}`);
+        this.print(`  ${label.mark} ${formatDuration(r.duration).padStart(9)}  [${project}] ${label.text}${category ? `   [${category.name}]` : ''}`);
         for (const step of steps(r)) this.print(`      ${step.error ? '✘' : '✓'} ${formatDuration(step.duration).padStart(9)}  ${step.title}`);
         // The cause again under its row: whoever reads only the end of a CI log still sees why.
         for (const line of firstErrorLines(r, 4)) this.print(`      │ ${line}`);
       }
     }
-    this.printFailedCommands();
-    const out = this.options.outputDir;
-    const rel = (p: string) => path.relative(process.cwd(), p) || '.';
-    this.print(`\nRun ${this.options.runId} (${result.status}): ${rel(out)}`);
-    this.print(`  transcripts, summary.json, diagnostics/ (end of run, and each failure)`);
-    this.print(`  HTML report:   npx playwright show-report ${rel(path.join(out, 'playwright-report'))}`);
-    this.print(`  Allure report: npm run report -- ${this.options.runId}   (results in ${rel(path.join(out, 'allure-results'))})`);
-    this.print(`  JUnit XML:     ${rel(path.join(out, 'junit.xml'))}\n`);
   }
 
-  /** Each command whose check failed, with its reason and transcript (from summary.json). */
+  /** Each command whose check failed in this invocation, once, with its reason and transcript (from summary.json). */
   private printFailedCommands(): void {
     const file = path.join(this.options.outputDir, 'summary.json');
     if (!fs.existsSync(file)) return;
-    const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummary;
-    const failed = summary.steps.flatMap((s) => s.commands.filter((c) => c.verdict === 'fail'));
+    const failed = failedCommands(JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummary);
     if (!failed.length) return;
     this.print('\nFailed commands:');
     for (const c of failed) this.print(`  ✘ ${c.user}: ${c.command} — ${c.reason ?? 'failed'} (${c.transcript})`);

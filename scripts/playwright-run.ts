@@ -1,18 +1,22 @@
 /**
  * Runs Playwright for one harness run and makes sure nothing of it survives by accident: Ctrl-C,
  * SIGTERM or a crashed runner end with the run's stack removed (unless --keep), and the last line
- * printed is the plain `N passed, N failed, N skipped` that CI reads. The table of steps comes
- * before it, from the console reporter (reporters/console-reporter.ts).
+ * printed is the plain `N passed, N failed, N skipped` that CI reads: the totals the console
+ * reporter counted (reporters/tally.ts: tests, not the platform's setup and teardown), which it
+ * prints before, with the table of steps.
+ *
+ * The invocation's output directory is chosen here, before Playwright starts (the run's own, or
+ * reruns/<n> against a kept stack), and handed to Playwright in E2E_RUN_OUTPUT.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
 import { HarnessError } from '../cluster/errors.js';
-import { openRun, findRun, newRunId } from '../cluster/run/index.js';
+import { claimRunOutput, openRun, findRun, newRunId, rerunOf } from '../cluster/run/index.js';
 import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/processes.js';
 import { describeKeptRun } from './lib/harness-options.js';
+import { formatTotals, readTotals } from '../reporters/tally.js';
 
 export interface PlaywrightRun {
   projects: string[];
@@ -20,25 +24,23 @@ export interface PlaywrightRun {
   passthrough?: string[];
 }
 
-interface JsonStats {
-  expected: number;
-  unexpected: number;
-  flaky: number;
-  skipped: number;
-}
-
 export async function runPlaywright({ projects, env, passthrough = [] }: PlaywrightRun): Promise<number> {
   const runId = env.E2E_RUN_ID || newRunId();
   Object.assign(process.env, env, { E2E_RUN_ID: runId });
-  const config = readConfig();
-  process.stderr.write(`run ${runId} on ${config.platform}; output in ${path.join(config.outputDir, runId)}\n`);
+  let config = readConfig();
+  let outputDir: string;
   // The run's directories first: an unwritable place fails here, in a second, before Playwright starts.
   try {
+    process.env.E2E_RUN_OUTPUT = claimRunOutput(config, runId);
+    config = readConfig();
+    const rerun = rerunOf(config.runOutput!);
+    outputDir = path.join(config.outputDir, config.runOutput!);
+    process.stderr.write(`run ${runId}${rerun ? ` (rerun ${rerun})` : ''} on ${config.platform}; output in ${outputDir}\n`);
     openRun(config, runId);
   } catch (err) {
     if (!(err instanceof HarnessError)) throw err;
     console.error(err.message);
-    console.log('0 passed, 1 failed');
+    console.log(formatTotals({ passed: 0, failed: 1, skipped: 0 }));
     return 1;
   }
 
@@ -72,19 +74,17 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
       await tearDown(run);
     }
   }
-  const stats = readStats(config.outputDir, runId);
-  if (stats) {
-    const failed = stats.unexpected + (result.exitCode !== 0 && stats.unexpected === 0 ? 1 : 0);
-    console.log(`${stats.expected + stats.flaky} passed, ${failed} failed, ${stats.skipped} skipped`);
+  const totals = readTotals(outputDir);
+  if (!totals) {
+    process.stderr.write(`run ${runId}: Playwright ended (exit ${result.exitCode ?? result.signal}) before its reporter counted anything\n`);
+    console.log(formatTotals({ passed: 0, failed: 1, skipped: 0 }));
+  } else if (result.exitCode !== 0 && totals.failed === 0 && !interrupted) {
+    // Never a clean count for a run that failed: say what the count missed.
+    process.stderr.write(`run ${runId}: Playwright exited ${result.exitCode} although no test failed; counted as one failure\n`);
+    console.log(formatTotals({ ...totals, failed: 1 }));
   } else {
-    console.log(`0 passed, 1 failed`);
+    console.log(formatTotals(totals));
   }
   if (interrupted) return 130;
   return result.exitCode ?? 1;
-}
-
-function readStats(outputRoot: string, runId: string): JsonStats | undefined {
-  const file = path.join(outputRoot, runId, 'playwright-results.json');
-  if (!fs.existsSync(file)) return undefined;
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats: JsonStats }).stats;
 }
