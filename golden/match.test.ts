@@ -61,7 +61,7 @@ test('troubleshooting outputs (captured by hand, and one from a fault run) match
 test('a missing line fails and the diff shows it where it was expected', () => {
   const outcome = compareLocal('step7-student-fetch', (t) => t.replace(/.*Successfully decoded ps1\.\n/, ''));
   expect(outcome.ok).toBe(false);
-  expect(outcome.summary).toBe('golden step7-student-fetch: 1 golden line missing (first: line 11)');
+  expect(outcome.summary).toBe('golden step7-student-fetch: 1 golden line missing (first, line 11: [FetchAssignmentApp | INFO] Successfully decoded ps1.)');
   expect(outcome.diff).toContain('golden line 11 missing: [FetchAssignmentApp | INFO] Successfully decoded ps1.');
   // In the aligned view: golden line 11, no output line, marked "-", after the last output line.
   expect(outcome.diff).toMatch(/\n {4}11 {8}- \[FetchAssignmentApp \| INFO\] Successfully decoded ps1\.\nlegend:/);
@@ -83,7 +83,9 @@ test('a wrong assignment or course name fails', () => {
 
   const course = compareLocal('step8-collect', (t) => t.replace('for course "course101"', 'for course "course102"'));
   expect(course.ok).toBe(false);
-  expect(course.summary).toBe('golden step8-collect: 1 golden line missing (first: line 6)');
+  expect(course.summary).toBe(
+    'golden step8-collect: 1 golden line missing (first, line 6: [CollectApp | INFO] Processing 1 submissions of "ps1" for course "course101")',
+  );
   expect(course.diff).toContain('[-course101-]{+course102+}');
 
   // A list that shows another course's assignment is not the promised listing.
@@ -100,7 +102,9 @@ test('an extra ERROR line fails even where other lines are allowed', () => {
     ),
   );
   expect(outcome.ok).toBe(false);
-  expect(outcome.summary).toBe('golden step6-release-assignment: 1 unexpected output line (first: line 5)');
+  expect(outcome.summary).toBe(
+    'golden step6-release-assignment: unexpected output line 5: [ReleaseAssignmentApp | ERROR] ngshare service returned invalid status code 500.',
+  );
   expect(outcome.diff).toContain('output line 5 is not in the golden (looks like an error): [ReleaseAssignmentApp | ERROR] ngshare service');
   for (const error of [
     'Traceback (most recent call last):',
@@ -220,4 +224,33 @@ test('a golden can be checked against any output without a file (the matcher API
   );
   // Unknown exit code (a pasted session): not checked.
   expect(compareWithGolden(g, { output: 'WARNING: Package(s) not found: nbgrader, ngshare-exchange' }).ok).toBe(true);
+});
+
+test('the headline leads with the line that explains the failure, even one allowed on its own', () => {
+  // ngshare-exchange removed from the user image: pip shows nbgrader, then a warning, and exits 0.
+  const removed = compareLocal(
+    'step4-pip-show',
+    (t) => `${t.slice(0, t.indexOf('---\nName: ngshare-exchange'))}WARNING: Package(s) not found: ngshare-exchange\n`,
+  );
+  expect(removed.ok).toBe(false);
+  expect(removed.summary).toMatch(
+    /^golden step4-pip-show: output line \d+, not in the golden: WARNING: Package\(s\) not found: ngshare-exchange; 11 golden lines missing \(first with words, line \d+: Name: ngshare-exchange\)$/,
+  );
+  // In the diff it is the likely cause, marked "!", not "allowed".
+  expect(removed.diff).toMatch(
+    /likely cause, output line \d+ \(not in the golden; allowed on its own, marked "!"\): WARNING: Package\(s\) not found: ngshare-exchange/,
+  );
+  expect(removed.diff).toMatch(/\n +\d+ ! WARNING: Package\(s\) not found: ngshare-exchange\n/);
+
+  // Step 4 on a course that already exists: the listing is the news, not the three 404 lines it lacks.
+  const listed = compareLocal('step4-list-course-not-found', () => '# exit code: 0\n[ListApp | INFO] Released assignments:\n[ListApp | INFO] course101 ps1\n');
+  expect(listed.summary).toMatch(
+    /^golden step4-list-course-not-found: unexpected output line 2: \[ListApp \| INFO\] course101 ps1; 3 golden lines missing \(first, line \d+: /,
+  );
+
+  // Lines the tutorial leaves out (its usual noise) never lead.
+  const autograde = compareLocal('step8-autograde', (t) => t.replace(/.*Writing \d+ bytes.*\n/g, '').replace(/.*Autograding.*\n/, ''));
+  expect(autograde.ok).toBe(false);
+  expect(autograde.comparison.lines.some((l) => l.status === 'left out' && /SAWarning/.test(l.text))).toBe(true);
+  expect(autograde.comparison.lead).toBeUndefined();
 });

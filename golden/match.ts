@@ -54,6 +54,12 @@ export interface Comparison {
   missing: MissingLine[];
   /** One line per failure, pointing at the golden's and the output's line numbers. */
   problems: string[];
+  /**
+   * The output line a person needs first when the comparison fails: an unexpected line, else a line
+   * not in the golden that looks like trouble (a warning, "not found", …), allowed on its own but
+   * the likely reason required lines are missing. Undefined on a match, or when no line stands out.
+   */
+  lead?: OutputLine;
 }
 
 /** Lines that are errors whatever else they say. */
@@ -62,6 +68,18 @@ export const errorLine =
 
 export function isErrorLine(line: string): boolean {
   return errorLine.test(line.trim());
+}
+
+/** Lines that say something went wrong without being errors: warnings, refusals, "not found". */
+export const troubleLine =
+  /\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|not found|[Dd]enied|[Rr]efused|[Ff]ailed|[Ff]ailure|[Nn]o such|[Cc]annot|[Cc]ould not|[Uu]nable to|invalid status code|Traceback|(?:Error|Exception)\b/;
+
+/** The line to lead a failure's headline with (see Comparison.lead). */
+export function leadingLine(lines: OutputLine[], failing: boolean): OutputLine | undefined {
+  if (!failing) return undefined;
+  const unexpected = lines.filter((l) => l.status === 'unexpected');
+  // A line the golden does not know, that reads as trouble; lines the tutorial leaves out are its usual noise.
+  return unexpected.find((l) => isErrorLine(l.text)) ?? unexpected[0] ?? lines.find((l) => l.status === 'other' && troubleLine.test(l.text));
 }
 
 function exitOk(spec: ExitSpec, actual: number | undefined): boolean {
@@ -181,7 +199,11 @@ export function matchGolden(golden: Golden, input: MatchInput): Comparison {
   for (const l of lines.filter((x) => x.status === 'unexpected')) {
     problems.push(`output line ${l.lineNo} is not in the golden (${l.why}): ${l.text}`);
   }
-  return { golden, ok: problems.length === 0, exit, timedOut: Boolean(input.timedOut), lines, missing, problems };
+  const lead = leadingLine(lines, problems.length > 0);
+  if (lead && lead.status !== 'unexpected') {
+    problems.unshift(`likely cause, output line ${lead.lineNo} (not in the golden; allowed on its own, marked "!"): ${lead.text}`);
+  }
+  return { golden, ok: problems.length === 0, exit, timedOut: Boolean(input.timedOut), lines, missing, problems, lead };
 }
 
 /** `a` → `b` with the changed words marked: `Submitted as: [-course101-]{+course102+} ps1`. */

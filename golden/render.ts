@@ -14,7 +14,7 @@ const marks: Record<LineStatus | 'missing', string> = {
 
 export const legend =
   'legend: "-" golden line missing from the output (fails)  "+" output line not in the golden (fails)  ' +
-  '"~" left out by the tutorial (allowed)  "?" not in the golden (allowed, listed)';
+  '"~" left out by the tutorial (allowed)  "?" not in the golden (allowed, listed)  "!" not in the golden, and the likely cause';
 
 const num = (n: number | undefined) => (n === undefined ? '' : String(n)).padStart(6);
 
@@ -39,7 +39,7 @@ export function renderAligned(c: Comparison): string {
   c.lines.forEach((l, k) => {
     rows.push(...missingRows(k));
     const goldenNo = l.status === 'matched' || l.status === 'left out' ? l.golden?.lineNo : undefined;
-    rows.push(`${num(goldenNo)} ${num(l.lineNo)} ${marks[l.status]} ${l.text}`);
+    rows.push(`${num(goldenNo)} ${num(l.lineNo)} ${l === c.lead && l.status !== 'unexpected' ? '!' : marks[l.status]} ${l.text}`);
   });
   rows.push(...missingRows(c.lines.length));
   if (!c.exit.ok) {
@@ -74,14 +74,36 @@ export function renderActual(lines: string[], exitCode: number | undefined): str
   return `# exit code: ${exitCode ?? 'not known'}\n${lines.join('\n')}\n`;
 }
 
-/** One line for summary.json's `reason`. */
+const quote = (text: string, max = 120) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * The headline of a failure, one line (summary.json's `reason`, the test's error, Allure's message):
+ * the output line a person needs first (Comparison.lead: an unexpected line, or the warning that
+ * explains the missing ones), then what else is wrong, each with the text of its first line.
+ *
+ *   golden step4-pip-show: output line 47, not in the golden: WARNING: Package(s) not found: ngshare-exchange;
+ *     11 golden lines missing (first, line 47: Name: ngshare-exchange)
+ */
 export function summarise(c: Comparison): string {
   if (c.ok) return `golden ${c.golden.id}: match`;
   const parts: string[] = [];
+  const unexpected = c.lines.filter((l) => l.status === 'unexpected');
+  if (c.lead)
+    parts.push(
+      `${c.lead.status === 'unexpected' ? 'unexpected output line' : 'output line'} ${c.lead.lineNo}${c.lead.status === 'unexpected' ? '' : ', not in the golden'}: ${quote(c.lead.text)}`,
+    );
   if (c.timedOut) parts.push('timed out');
   if (!c.exit.ok) parts.push(`exit code ${c.exit.actual}, expected ${describeExit(c.exit.expected)}`);
-  if (c.missing.length) parts.push(`${c.missing.length} golden line${c.missing.length === 1 ? '' : 's'} missing (first: line ${c.missing[0].line.lineNo})`);
-  const unexpected = c.lines.filter((l) => l.status === 'unexpected');
-  if (unexpected.length) parts.push(`${unexpected.length} unexpected output line${unexpected.length === 1 ? '' : 's'} (first: line ${unexpected[0].lineNo})`);
+  if (c.missing.length) {
+    // The first that says something: a separator such as `---` tells nobody which part is gone.
+    const first = (c.missing.find((m) => /\w/.test(m.line.text)) ?? c.missing[0]).line;
+    const which = first === c.missing[0].line ? 'first' : 'first with words';
+    parts.push(`${c.missing.length} golden line${c.missing.length === 1 ? '' : 's'} missing (${which}, line ${first.lineNo}: ${quote(first.text)})`);
+  }
+  const more = unexpected.filter((l) => l !== c.lead);
+  if (more.length)
+    parts.push(
+      `${more.length} ${c.lead?.status === 'unexpected' ? 'more ' : ''}unexpected output line${more.length === 1 ? '' : 's'} (first: line ${more[0].lineNo})`,
+    );
   return `golden ${c.golden.id}: ${(parts.length ? parts : c.problems.slice(0, 1)).join('; ')}`;
 }
