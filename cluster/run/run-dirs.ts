@@ -62,11 +62,34 @@ function notADirectory(dir: string): string | undefined {
   return undefined;
 }
 
+/** The nearest of `dir` and its parents that exists. */
+function nearestExisting(dir: string): string {
+  let p = dir;
+  while (!fs.existsSync(p) && p !== path.dirname(p)) p = path.dirname(p);
+  return p;
+}
+
+/**
+ * The failure that says why: `mkdir -p` on a read-only filesystem reports the first missing part
+ * as missing (ENOENT), so the nearest part that exists is asked whether it can be written.
+ */
+function realFailure(err: NodeJS.ErrnoException, dir: string): NodeJS.ErrnoException {
+  if (err.code !== 'ENOENT') return err;
+  const existing = nearestExisting(dir);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (denied) {
+    return denied as NodeJS.ErrnoException;
+  }
+  return err;
+}
+
 /** Why a directory cannot be made or written, in words, from the errno of the failure. */
-function reasonOf(err: NodeJS.ErrnoException, dir: string): string {
+function reasonOf(failure: NodeJS.ErrnoException, dir: string): string {
+  const err = realFailure(failure, dir);
   switch (err.code) {
     case 'EROFS':
-      return 'the filesystem is read-only';
+      return `the filesystem is read-only (${nearestExisting(dir)} is on a read-only mount)`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied (${err.path ?? dir})`;

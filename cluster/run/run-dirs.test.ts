@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { test, expect } from '@playwright/test';
+import { readConfig } from '../config.js';
+import { openRun } from './index.js';
+
+/** A real read-only filesystem: a tmpfs mounted ro (needs root and the right to mount). */
+function readOnlyMount(): { dir: string; remove: () => void } | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-ro-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    fs.rmdirSync(dir);
+    return undefined;
+  }
+  return {
+    dir,
+    remove: () => {
+      execFileSync('umount', [dir]);
+      fs.rmdirSync(dir);
+    },
+  };
+}
+
+test('a run directory on a read-only filesystem names that reason, not the ENOENT mkdir -p reports', () => {
+  const ro = readOnlyMount();
+  test.skip(!ro, 'needs root and the right to mount a tmpfs (CI runs as root)');
+  try {
+    for (const [variable, where] of [
+      ['E2E_STATE_DIR', 'state/runs'],
+      ['E2E_OUTPUT_DIR', 'out'],
+    ]) {
+      const config = readConfig({ E2E_ROOT_DIR: os.tmpdir(), [variable]: path.join(ro!.dir, where.split('/')[0]) });
+      let message = '';
+      try {
+        openRun(config);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, variable).toMatch(
+        new RegExp(`^run: cannot write the directory ${ro!.dir}/${where}/e2e-\\S+: the filesystem is read-only \\(${ro!.dir} is on a read-only mount\\)$`),
+      );
+    }
+  } finally {
+    ro?.remove();
+  }
+});
+
+test('a run directory where permission is denied says so, with the directory that denies it', () => {
+  test.skip(process.getuid?.() === 0, 'root may write anywhere: the permission case needs another user');
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-denied-'));
+  fs.chmodSync(parent, 0o500);
+  try {
+    expect(() => openRun(readConfig({ E2E_ROOT_DIR: os.tmpdir(), E2E_STATE_DIR: path.join(parent, 'state') }))).toThrow(
+      new RegExp(`^run: cannot write the directory ${parent}/state/runs/e2e-\\S+: permission denied \\(${parent}\\S*\\)$`),
+    );
+  } finally {
+    fs.chmodSync(parent, 0o700);
+  }
+});
