@@ -7,8 +7,8 @@ import type { PlatformName } from './config.js';
 
 const drivers: Record<PlatformName, () => Promise<PlatformDriver>> = {
   local: async () => new (await import('./local/local-driver.js')).LocalDriver(),
-  kind: async () => new (await import('./kube/kind-platform.js')).KindDriver(),
-  jetstream: async () => new (await import('./kube/jetstream-platform.js')).JetstreamDriver(),
+  kind: async () => new (await import('./kube/kind-driver.js')).KindDriver(),
+  jetstream: async () => new (await import('./kube/jetstream-driver.js')).JetstreamDriver(),
 };
 
 export async function createDriver(name: PlatformName): Promise<PlatformDriver> {

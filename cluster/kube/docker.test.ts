@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import Docker from 'dockerode';
-import { bakedImage, dockerPreflight, engineChecks } from './docker.js';
+import { dockerPreflight, engineChecks } from './docker.js';
+import { bakedImage } from './layout.js';
 
 const need = { cpu: 3, memoryBytes: 4.5 * 2 ** 30, because: 'two user servers and the stack' };
 

@@ -1,15 +1,13 @@
 /**
  * The Docker engine kind runs on, through dockerode: reachable at all, with enough CPUs and memory
  * for what the rendered values guarantee, and which cgroup version; the host port kind published
- * for the hub; and the optional baked singleuser image.
+ * for the hub; and building the images the harness makes (layout.ts names them) from values/.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import Docker from 'dockerode';
 import { HarnessError } from '../errors.js';
 import type { PreflightCheck } from '../platform.js';
-import { kubeTools, ngshareSqlalchemy2, versions } from '../versions.js';
+import { kubeTools } from '../versions.js';
+import type { BakedImage } from './kube-types.js';
 import { compareVersions } from './tools.js';
 import { valuesDir } from './values.js';
 
@@ -102,40 +100,6 @@ export async function publishedPort(cluster: string, containerPort: number, dock
 }
 
 // --- images the harness builds and loads into kind ------------------------------------------------
-
-export interface BakedImage {
-  name: string;
-  tag: string;
-  /** Dockerfile under values/. */
-  dockerfile: string;
-  buildArgs: Record<string, string>;
-}
-
-function derived(name: string, dockerfile: string, tagPrefix: string, buildArgs: Record<string, string>): BakedImage {
-  const text = fs.readFileSync(path.join(valuesDir, dockerfile), 'utf8');
-  const digest = crypto.createHash('sha256').update(text).update(JSON.stringify(buildArgs)).digest('hex').slice(0, 12);
-  return { name, tag: `${tagPrefix}-${digest}`, dockerfile, buildArgs };
-}
-
-/**
- * --baked-image: the tutorial's singleuser image with nbgrader and ngshare-exchange installed.
- * Named by what goes into it, never `latest`: the same pins give the same tag, so a rebuild is a no-op.
- */
-export function bakedImage(): BakedImage {
-  return derived('nbgrader-ngshare-e2e/singleuser', 'singleuser.Dockerfile', `${versions.singleuserImage.tag}-nbgrader-${versions.nbgrader}`, {
-    BASE_IMAGE: `${versions.singleuserImage.name}:${versions.singleuserImage.tag}`,
-    NBGRADER_VERSION: versions.nbgrader,
-    NGSHARE_EXCHANGE_VERSION: versions.ngshareExchange,
-  });
-}
-
-/** The troubleshooting variant's ngshare: its image with SQLAlchemy 2. */
-export function ngshareSqlalchemy2Image(): BakedImage {
-  return derived('nbgrader-ngshare-e2e/ngshare', 'ngshare-sqlalchemy2.Dockerfile', `${versions.ngshareImage.tag}-sqlalchemy-${ngshareSqlalchemy2}`, {
-    BASE_IMAGE: `${versions.ngshareImage.name}:${versions.ngshareImage.tag}`,
-    SQLALCHEMY_VERSION: ngshareSqlalchemy2,
-  });
-}
 
 export async function hasImage(image: BakedImage, docker = new Docker()): Promise<boolean> {
   try {

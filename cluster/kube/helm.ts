@@ -7,24 +7,8 @@
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
 import { chartRepos } from '../versions.js';
+import type { HelmRelease, KubeTarget } from './kube-types.js';
 import { runTool, type ToolEnv } from './tools.js';
-
-export interface KubeTarget {
-  kubeconfig: string;
-  context: string;
-}
-
-export interface HelmRelease {
-  name: string;
-  /** repo/chart, e.g. jupyterhub/jupyterhub */
-  chart: string;
-  version: string;
-  namespace: string;
-  /** In the order Helm layers them: later files win. */
-  valuesFiles: string[];
-  /** Helm's own bound (hooks such as the image pre-puller run inside it). */
-  timeout: string;
-}
 
 export type RepoName = keyof typeof chartRepos;
 

@@ -1,41 +1,32 @@
 /**
- * The actions of an install, shared by `up` (as steps of its plan) and by a redeploy (a
- * troubleshooting fix applied the way a person applies it): images into kind, the values files,
- * `helm upgrade --install`, the rollout wait, and the run's users with their servers.
+ * The steps of a Kubernetes install and the actions they run, shared by every driver (a driver
+ * picks the ones it needs and adds its own): the run's namespace, the values files, the tutorial's
+ * Helm install (its chart repositories, ngshare first, then JupyterHub with the files in order),
+ * the rollout wait, the port-forward to the hub, the run's users. A redeploy (a troubleshooting fix
+ * applied the way a person applies it) runs the same actions again with another variant.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { HarnessError } from '../errors.js';
+import type { StackVariant } from '../config.js';
 import { HubClient } from '../hub-client.js';
 import { formatDuration, logger } from '../log.js';
 import type { Run } from '../run/index.js';
-import { buildImage, hasImage, type BakedImage } from './docker.js';
-import { helm, upgradeInstallArgv, type HelmRelease } from './helm.js';
-import { kindArgv } from './kind.js';
-import { Kube, podProblem } from './kube-api.js';
-import { valuesFilePaths, renderLayers, type KubeLayout, type RenderedValues } from './layout.js';
-import { runTool } from './tools.js';
 import { waitFor } from '../wait.js';
+import { buildImage, hasImage } from './docker.js';
+import { assertChartListed, chartSearchArgv, helm, repoAddArgv, repoUpdateArgv, upgradeInstallArgv } from './helm.js';
+import { kindArgv } from './kind.js';
+import { Kube } from './kube-api.js';
+import { RUN_LABEL, kubeTimeouts, type BakedImage, type HelmRelease, type KubeState, type KubeStep } from './kube-types.js';
+import { componentSelectors, layoutOfStack, releaseNames, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
+import { proxyForward, startForwardDaemon } from './port-forward.js';
+import { runTool } from './tools.js';
+import { startUserServers, stopUserServers } from './user-servers.js';
 import { layerYaml } from './values.js';
 
 const log = logger('platform');
 
-export const kubeTimeouts = {
-  commandMs: 300_000,
-  rolloutMs: 10 * 60_000,
-  serverMs: 15 * 60_000,
-  hubMs: 3 * 60_000,
-};
-
-/** The values layers of the layout, with the file paths Helm gets set on its releases. */
-export function renderForHelm(layout: KubeLayout, ctx: Run): RenderedValues {
-  const rendered = renderLayers(layout, ctx);
-  const files = valuesFilePaths(layout, rendered);
-  layout.releases.ngshare.valuesFiles = files.ngshare;
-  layout.releases.hub.valuesFiles = files.jupyterhub;
-  return rendered;
-}
+// --- the actions ---------------------------------------------------------------------------------
 
 /** The images the harness builds itself (baked singleuser, variant ngshare), into the kind cluster. */
 export function imagesToLoad(layout: KubeLayout): BakedImage[] {
@@ -56,9 +47,9 @@ export function writeValuesFiles(layout: KubeLayout, rendered: RenderedValues): 
   for (const l of [...rendered.ngshare, ...rendered.jupyterhub]) {
     const dir = path.join(layout.valuesDir, l.chart);
     fs.mkdirSync(dir, { recursive: true });
-    // Files of an earlier deploy that this one does not pass must not linger for the bundle.
     fs.writeFileSync(path.join(dir, l.file), layerYaml(l, false), { mode: 0o600 });
   }
+  // Files of an earlier deploy that this one does not pass must not linger for the bundle.
   for (const chart of ['ngshare', 'jupyterhub'] as const) {
     const keep = new Set(rendered[chart].map((l) => l.file));
     const dir = path.join(layout.valuesDir, chart);
@@ -73,13 +64,11 @@ function helmTimeoutMs(release: HelmRelease): number {
 }
 
 export async function installRelease(run: Run, layout: KubeLayout, release: HelmRelease): Promise<void> {
-  if (!run.ledger.list().some((r) => r.kind === 'helm-release' && r.name === release.name && r.namespace === release.namespace)) {
-    run.ledger.record({ kind: 'helm-release', name: release.name, namespace: release.namespace, context: layout.target.context });
-  }
+  run.ledger.recordOnce({ kind: 'helm-release', name: release.name, namespace: release.namespace, context: layout.target.context });
   await helm(upgradeInstallArgv(release, layout.target, layout.cacheDir), { timeoutMs: helmTimeoutMs(release), label: `upgrade --install ${release.name}` });
 }
 
-const isNgsharePod = (pod: V1Pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === 'ngshare';
+const isNgsharePod = (pod: V1Pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === releaseNames.ngshare;
 
 /**
  * Every deployment of the namespace rolled out. With ngshare's storage broken on purpose, ngshare
@@ -96,30 +85,154 @@ export async function awaitStackRollout(kube: Kube, layout: KubeLayout): Promise
   log.info(`rollout done in ${formatDuration(Date.now() - started)}${broken ? ' (ngshare left to fail, as the variant intends)' : ''}`);
 }
 
-/** Creates the users if need be, starts their servers and waits until each is ready. */
-export async function startUserServers(run: Run, client: HubClient, kube: Kube, users: string[]): Promise<void> {
-  await Promise.all(
-    users.map(async (user) => {
-      if (!run.ledger.list().some((r) => r.kind === 'hub-user' && r.name === user)) run.ledger.record({ kind: 'hub-user', name: user });
-      await client.ensureUser(user);
-      await client.startServer(user);
-      const failFast = async () => {
-        const pod = await kube.userPod(user).catch(() => undefined);
-        const problem = pod && podProblem(pod, 0);
-        if (problem) throw new HarnessError('server', `${user}'s server cannot start: ${problem}`);
-      };
-      await client.awaitServerReady(user, kubeTimeouts.serverMs, failFast);
-      log.info(`${user}'s server ready`);
-    }),
-  );
+/**
+ * A documented fix applied the way the tutorial applies it: the values change, `helm upgrade`,
+ * then restart what the change affects — ngshare's pod (`kubectl delete pod -l
+ * app.kubernetes.io/instance=ngshare`), user servers for a new postStart (a running pod keeps the
+ * old one). A stack the run installed offers it through its Redeploy ability.
+ */
+export async function redeployStack(run: Run, state: KubeState, hubToken: string, variant: StackVariant): Promise<void> {
+  const details = state.details;
+  const before = details.variant ?? {};
+  const layout = layoutOfStack(run, state.platform, details, variant);
+  const kube = Kube.connect(details.target, details.namespace);
+  const rendered = renderForHelm(layout, run);
+  if (layout.kind) await loadImages(layout);
+  writeValuesFiles(layout, rendered);
+  await installRelease(run, layout, layout.releases.ngshare);
+  await installRelease(run, layout, layout.releases.hub);
+  details.variant = variant;
+  run.stack.save(state);
+
+  const ngshareChanged = before.ngshareStorageNotWritable !== variant.ngshareStorageNotWritable || before.ngshareSqlalchemy2 !== variant.ngshareSqlalchemy2;
+  if (ngshareChanged) {
+    const deleted = await kube.deletePods(componentSelectors.ngshare);
+    log.info(`ngshare pods deleted so the new values apply: ${deleted.join(', ') || 'none'}`);
+  }
+  await awaitStackRollout(kube, layout);
+  if (before.withoutNbgrader !== variant.withoutNbgrader) {
+    const client = new HubClient(state.hubApiUrl, hubToken);
+    const users = [state.users.instructor, state.users.student];
+    await stopUserServers(client, kube, users);
+    await startUserServers(run.ledger, client, kube, users);
+  }
 }
 
-/** Stops the users' servers and waits until their pods are gone (a new start gets a new pod). */
-export async function stopUserServers(client: HubClient, kube: Kube, users: string[]): Promise<void> {
-  await Promise.all(users.map((u) => client.stopServer(u)));
-  await waitFor(async () => ((await Promise.all(users.map((u) => kube.userPod(u)))).some(Boolean) ? undefined : true), {
-    what: `the servers of ${users.join(', ')} stopped`,
-    timeoutMs: 3 * 60_000,
-    intervalMs: 1_000,
+// --- the steps -----------------------------------------------------------------------------------
+
+/** Namespace the run owns, labelled with the run; recorded before it is made, so `down` finds it. */
+export function namespaceStep(layout: KubeLayout): KubeStep {
+  return {
+    title: `Create namespace ${layout.namespace} labelled ${RUN_LABEL}=${layout.runId} (refused if it exists and is not this run's)`,
+    notes: ['client-node: POST /api/v1/namespaces'],
+    run: async ({ run }) => {
+      run.ledger.record({ kind: 'namespace', name: layout.namespace, context: layout.target.context });
+      log.info(`namespace ${layout.namespace}: ${await Kube.connect(layout.target, layout.namespace).createOwnedNamespace(layout.runId)}`);
+    },
+  };
+}
+
+/** The install, the tutorial's way: the two repos, ngshare first, then JupyterHub with the files in order, then the rollout. */
+export function helmSteps(layout: KubeLayout, rendered: RenderedValues): KubeStep[] {
+  const { cacheDir } = layout;
+  const { ngshare, hub } = layout.releases;
+  const all = [...rendered.ngshare, ...rendered.jupyterhub];
+  const install = (release: HelmRelease, title: string): KubeStep => ({
+    title,
+    commands: [['helm', ...upgradeInstallArgv(release, layout.target, cacheDir)]],
+    run: ({ run }) => installRelease(run, layout, release),
   });
+  return [
+    {
+      title: "Write the values files into the run directory (mode 0600: they hold the run's secrets)",
+      notes: all.map((l) => `${path.join(layout.valuesDir, l.chart, l.file)} ← ${l.origin}`),
+      run: async () => writeValuesFiles(layout, rendered),
+    },
+    {
+      title: "Add the tutorial's chart repositories (to the harness's own Helm repository list, not ~/.config/helm)",
+      commands: [
+        ['helm', ...repoAddArgv('jupyterhub', cacheDir)],
+        ['helm', ...repoAddArgv('ngshare', cacheDir)],
+        ['helm', ...repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir)],
+      ],
+      run: async () => {
+        await helm(repoAddArgv('jupyterhub', cacheDir), { timeoutMs: 120_000, label: 'repo add jupyterhub' });
+        await helm(repoAddArgv('ngshare', cacheDir), { timeoutMs: 120_000, label: 'repo add ngshare' });
+        await helm(repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir), { timeoutMs: 180_000, label: 'repo update' });
+      },
+    },
+    {
+      title: 'Check that the pinned chart versions are in them',
+      commands: [
+        ['helm', ...chartSearchArgv(ngshare.chart, ngshare.version, cacheDir)],
+        ['helm', ...chartSearchArgv(hub.chart, hub.version, cacheDir)],
+      ],
+      run: async () => {
+        for (const r of [ngshare, hub]) {
+          const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), { timeoutMs: 60_000, label: `search repo ${r.chart}` });
+          assertChartListed(r.chart, r.version, stdout);
+        }
+      },
+    },
+    install(ngshare, `Install ngshare (tutorial Step 1): chart ${ngshare.chart} ${ngshare.version} as release ${ngshare.name}`),
+    install(
+      hub,
+      `Install JupyterHub with the ngshare service and the nbgrader postStart (tutorial Steps 2 and 3): chart ${hub.chart} ${hub.version} as release ${hub.name}`,
+    ),
+    {
+      title: 'Await the rollouts',
+      notes: [
+        `client-node: every Deployment in namespace ${layout.namespace} available within ${kubeTimeouts.rolloutMs / 60_000} min`,
+        "stops at once on CrashLoopBackOff, image pull errors, more than 1 restart or failed volume provisioning, with the pod's last log lines",
+        ...(layout.variant.ngshareStorageNotWritable ? ['ngshare is left out: the variant makes it fail'] : []),
+      ],
+      run: () => awaitStackRollout(Kube.connect(layout.target, layout.namespace), layout),
+    },
+  ];
+}
+
+/** A port-forward on 127.0.0.1 to a ready proxy pod, as a detached process recorded for teardown; the hub's URLs become its. */
+export function forwardStep(layout: KubeLayout): KubeStep {
+  return {
+    title: `Port-forward 127.0.0.1:<free port> to a ready proxy pod's port ${proxyForward.podPort} (a detached process, recorded for teardown)`,
+    notes: [`client-node PortForward to pods with ${proxyForward.labelSelector} in ${layout.namespace}`],
+    run: async ({ run, state, details }) => {
+      const forward = await startForwardDaemon(run, {
+        target: layout.target,
+        namespace: layout.namespace,
+        ...proxyForward,
+        portFile: run.dirs.path('port-forward.port'),
+      });
+      details.portForward = forward;
+      state.hubUrl = `http://127.0.0.1:${forward.port}`;
+      state.hubApiUrl = `${state.hubUrl}/hub/api`;
+    },
+  };
+}
+
+/** The hub answers through its public URL; then the run's users and their servers. */
+export function userSteps(layout: KubeLayout): KubeStep[] {
+  const { instructor, student } = layout.names;
+  return [
+    {
+      title: 'Await the hub through its public URL',
+      notes: [`GET <hub>/hub/api/ until it answers, within ${kubeTimeouts.hubMs / 60_000} min`],
+      run: async ({ state, run, details }) => {
+        const client = new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret));
+        await waitFor(() => client.info(), { what: `hub API at ${state.hubApiUrl}`, timeoutMs: kubeTimeouts.hubMs, intervalMs: 2_000 });
+      },
+    },
+    {
+      title: `Create the run's users ${instructor} and ${student} and start their servers`,
+      notes: [
+        `hub REST API with ${layout.existingRelease ? `the operator's admin token (${'E2E_HUB_ADMIN_TOKEN'})` : "the harness's own token"}: POST /hub/api/users/{name}, POST /hub/api/users/{name}/server`,
+        `poll GET /hub/api/users/{name} until the server is ready, within ${kubeTimeouts.serverMs / 60_000} min (postStart installs from PyPI); stops at once if the user's pod crash-loops or cannot pull its image`,
+      ],
+      run: ({ state, run, details }) =>
+        startUserServers(run.ledger, new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret)), Kube.connect(details.target, details.namespace), [
+          instructor,
+          student,
+        ]),
+    },
+  ];
 }

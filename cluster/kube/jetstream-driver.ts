@@ -10,28 +10,29 @@
  *
  * The hub is reached through a port-forward on 127.0.0.1 in both modes.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { HarnessConfig, StackVariant } from '../config.js';
 import { HarnessError, errorMessage } from '../errors.js';
-import { waitFor } from '../wait.js';
 import { HubClient } from '../hub-client.js';
-import fs from 'node:fs';
-import type { HarnessConfig } from '../config.js';
-import type { Leftover, PreflightCheck, Reaper } from '../platform.js';
-import type { StackVariant } from '../config.js';
-import type { KubeState } from './kube-details.js';
+import type { PlanStep, StackPlan } from '../plan.js';
+import type { Leftover, PlatformDriver, Planner, PreflightCheck, Reaper, Stack } from '../platform.js';
+import { requireChecks } from '../preflight.js';
 import { registerSecret } from '../redact.js';
 import type { Run } from '../run/index.js';
+import { waitFor } from '../wait.js';
 import { uninstallArgv } from './helm.js';
-import { assertClusterAnswers, chooseKubeconfig, Kube, kubeconfigFor, listRunNamespaces, loadKubeconfig } from './kube-api.js';
-import { detailsOf, KubeDriverBase, log, type Step } from './kube-driver.js';
-import { KubeStack } from './kube-stack.js';
-import type { KubeDetails } from './kube-details.js';
-import { buildLayout, ngshareUrls, type KubeLayout, type RenderedValues } from './layout.js';
-import type { PlanStep, StackPlan } from '../plan.js';
-import { proxyForward, serveForward, startForwardDaemon } from './port-forward.js';
+import { forwardStep, helmSteps, namespaceStep, redeployStack, userSteps } from './install.js';
+import { Kube, listRunNamespaces } from './kube-api.js';
+import { assertClusterAnswers, chooseKubeconfig, kubeconfigFor, loadKubeconfig } from './kubeconfig.js';
+import { KubeStack, OwnedKubeStack } from './kube-stack.js';
+import type { KubeDetails, KubeState, KubeStep } from './kube-types.js';
+import { buildLayout, ngshareUrls, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
+import { proxyForward, serveForward } from './port-forward.js';
+import { detailsOf, kubePlan, log, runKubeSteps } from './run-steps.js';
+import { removeCommon, removeRecorded } from './teardown.js';
 import { checkTools } from './tools.js';
-import { requireChecks } from '../preflight.js';
 
 /** Where the operator's hub admin token for --existing-release comes from (read in config.ts). */
 export const ADMIN_TOKEN_ENV = 'E2E_HUB_ADMIN_TOKEN';
@@ -52,10 +53,10 @@ export function ngshareAdmins(args: string[] | undefined): string[] {
     : [];
 }
 
-export class JetstreamDriver extends KubeDriverBase implements Reaper {
+export class JetstreamDriver implements PlatformDriver<KubeDetails>, Planner, Reaper {
   readonly name = 'jetstream' as const;
 
-  protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
+  private layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
     let currentContext: string | undefined;
     try {
       currentContext = loadKubeconfig(chooseKubeconfig(ctx.config), undefined).target.context;
@@ -65,9 +66,31 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     return buildLayout('jetstream', ctx, { currentContext, variant });
   }
 
+  /** An existing release is tested as it is: nothing is rendered for Helm. */
+  private render(layout: KubeLayout, run: Run): RenderedValues | undefined {
+    return layout.existingRelease ? undefined : renderForHelm(layout, run);
+  }
+
+  /** Everything `up` does, in order: the namespace or the existing release, the install, the port-forward, the users. */
+  private steps(layout: KubeLayout, rendered: RenderedValues | undefined): KubeStep[] {
+    const { before, reach } = this.platformSteps(layout);
+    return [...before, ...(rendered ? helmSteps(layout, rendered) : []), ...reach, ...userSteps(layout), ...this.afterUsers(layout)];
+  }
+
   /** The plan, plus what preflight would stop at, if the kubeconfig or context is already wrong here. */
-  async plan(ctx: Run): Promise<StackPlan> {
-    const plan = await super.plan(ctx);
+  async plan(ctx: Run, variant: StackVariant = {}): Promise<StackPlan> {
+    const layout = this.layoutFor(ctx, variant);
+    const rendered = this.render(layout, ctx);
+    const plan = kubePlan({
+      layout,
+      rendered,
+      steps: this.steps(layout, rendered),
+      summary: this.summaryLines(layout),
+      preflight: this.preflightLines(layout),
+      teardown: this.teardownSteps(layout),
+      files: [],
+      notes: this.platformNotes(layout),
+    });
     try {
       loadKubeconfig(chooseKubeconfig(ctx.config), ctx.config.kube.context);
     } catch (err) {
@@ -115,7 +138,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     return requireChecks('jetstream', checks);
   }
 
-  protected preflightLines(layout: KubeLayout): string[] {
+  private preflightLines(layout: KubeLayout): string[] {
     return [
       ...(layout.existingRelease
         ? [`${ADMIN_TOKEN_ENV} is set (the operator's hub admin token)`]
@@ -125,7 +148,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected summaryLines(layout: KubeLayout): string[] {
+  private summaryLines(layout: KubeLayout): string[] {
     const r = layout.releases;
     return [
       `kubeconfig:    ${layout.target.kubeconfig} (${layout.kubeconfigSource}), context ${layout.target.context}`,
@@ -143,11 +166,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected files() {
-    return [];
-  }
-
-  protected platformNotes(layout: KubeLayout): string[] {
+  private platformNotes(layout: KubeLayout): string[] {
     if (layout.existingRelease) {
       return [
         "the release's own nbgrader_config.py names its course; the run gives its users the run's course in ~/.jupyter/nbgrader_config.py, which Jupyter reads before /etc/jupyter",
@@ -161,32 +180,14 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  private forwardStep(layout: KubeLayout): Step {
-    return {
-      title: `Port-forward 127.0.0.1:<free port> to a ready proxy pod's port ${proxyForward.podPort} (a detached process, recorded for teardown)`,
-      notes: [`client-node PortForward to pods with ${proxyForward.labelSelector} in ${layout.namespace}`],
-      run: async ({ run, state, details }) => {
-        const forward = await startForwardDaemon(run, {
-          target: layout.target,
-          namespace: layout.namespace,
-          ...proxyForward,
-          portFile: run.dirs.path('port-forward.port'),
-        });
-        details.portForward = forward;
-        state.hubUrl = `http://127.0.0.1:${forward.port}`;
-        state.hubApiUrl = `${state.hubUrl}/hub/api`;
-      },
-    };
-  }
-
-  protected platformSteps(layout: KubeLayout, _rendered: RenderedValues | undefined): { before: Step[]; reach: Step[] } {
-    if (!layout.existingRelease) return { before: [this.namespaceStep(layout)], reach: [this.forwardStep(layout)] };
-    const findRelease: Step = {
+  private platformSteps(layout: KubeLayout): { before: KubeStep[]; reach: KubeStep[] } {
+    if (!layout.existingRelease) return { before: [namespaceStep(layout)], reach: [forwardStep(layout)] };
+    const findRelease: KubeStep = {
       title: `Find the existing release in namespace ${layout.namespace}: deployments hub, proxy and ngshare available (nothing is installed or changed)`,
       notes: ["client-node: list Deployments; read ngshare's --admins from its container args"],
-      run: async ({ run, kube }) => {
+      run: async ({ run }) => {
         run.secrets.set('hubAdminToken', operatorToken(run)!);
-        const [, , ngshare] = await kube()
+        const [, , ngshare] = await Kube.connect(layout.target, layout.namespace)
           .awaitRollout({ names: ['hub', 'proxy', 'ngshare'], timeoutMs: 60_000, what: `existing release in ${layout.namespace}` })
           .then((ds) => ['hub', 'proxy', 'ngshare'].map((n) => ds.find((d) => d.metadata?.name === n)));
         const admins = ngshareAdmins(ngshare?.spec?.template.spec?.containers[0]?.args);
@@ -196,10 +197,10 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
         }
       },
     };
-    return { before: [findRelease], reach: [this.forwardStep(layout)] };
+    return { before: [findRelease], reach: [forwardStep(layout)] };
   }
 
-  protected afterUsers(layout: KubeLayout): Step[] {
+  private afterUsers(layout: KubeLayout): KubeStep[] {
     if (!layout.existingRelease) return [];
     const { courseId } = layout.names;
     return [
@@ -218,7 +219,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected teardownSteps(layout: KubeLayout): PlanStep[] {
+  private teardownSteps(layout: KubeLayout): PlanStep[] {
     const stop = { title: 'Stop the port-forward process (by the pid the ledger recorded)' };
     if (layout.existingRelease) {
       return [
@@ -243,9 +244,16 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
   async up(run: Run, variant: StackVariant = {}): Promise<KubeState> {
     const layout = this.layoutFor(run, variant);
     const rendered = this.render(layout, run);
-    const state = await this.runSteps(run, layout, rendered, layout.existingRelease ? 'hubAdminToken' : 'harnessApiToken');
+    const state = await runKubeSteps(run, layout, this.steps(layout, rendered), layout.existingRelease ? 'hubAdminToken' : 'harnessApiToken');
     if (layout.existingRelease) state.ngshareUrl = ngshareUrls(layout.namespace).exchange;
     return state;
+  }
+
+  /** An existing release is only used; a stack the run installed may also be redeployed and its services stopped. */
+  async attach(state: KubeState, run: Run): Promise<Stack> {
+    if (state.details.existingRelease) return new KubeStack(state, run);
+    const token = run.secrets.get(state.details.tokenSecret);
+    return new OwnedKubeStack(state, run, (variant) => redeployStack(run, state, token, variant));
   }
 
   /** A hub client for teardown: through the run's port-forward, or a short-lived one of its own if that one is gone. */
@@ -292,7 +300,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
     const details = detailsOf(run);
     let hub: { client: HubClient; close: () => void } | undefined;
     try {
-      await this.removeRecorded(run, async (r) => {
+      await removeRecorded(run, this.name, async (r) => {
         if (r.kind === 'hub-user') {
           // In a namespace the run owns, its users go with it.
           if (!details?.existingRelease) return true;
@@ -303,7 +311,7 @@ export class JetstreamDriver extends KubeDriverBase implements Reaper {
           log.info(`hub user ${r.name} deleted`);
           return true;
         }
-        return this.removeCommon(run, r, details);
+        return removeCommon(run, r, details);
       });
     } finally {
       hub?.close();

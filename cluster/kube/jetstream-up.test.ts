@@ -12,9 +12,9 @@ import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { WaitTimeoutError } from '../errors.js';
 import { openRun } from '../run/index.js';
-import { kubeTimeouts } from './install.js';
-import { JetstreamDriver } from './jetstream-platform.js';
-import type { KubeDetails } from './kube-details.js';
+import { kubeTimeouts } from './kube-types.js';
+import { JetstreamDriver } from './jetstream-driver.js';
+import type { KubeDetails } from './kube-types.js';
 import { fakeServer, kubeconfigFor, tempTree, type FakeServer } from '../../fixtures/fakes.js';
 import { formatArgv } from '../shell.js';
 

@@ -7,41 +7,75 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { HarnessConfig, StackVariant } from '../config.js';
 import { errorMessage } from '../errors.js';
-import type { HarnessConfig } from '../config.js';
-import type { Leftover, PreflightCheck, Reaper } from '../platform.js';
-import type { StackVariant } from '../config.js';
-import type { KubeState } from './kube-details.js';
-import type { Run } from '../run/index.js';
-import { versions, kindNodeImageDigest } from '../versions.js';
-import { dockerPreflight, publishedPort } from './docker.js';
-import { imagesToLoad, loadImages } from './install.js';
-import { hubNodePort, kindArgv, kindConfigYaml, runClusters } from './kind.js';
-import { detailsOf, KubeDriverBase, log, resourceNeed, type Step } from './kube-driver.js';
-import { buildLayout, type KubeLayout, type RenderedValues } from './layout.js';
-import type { PlanStep } from '../plan.js';
-import { checkTools, runTool } from './tools.js';
+import type { PlanStep, StackPlan } from '../plan.js';
+import type { Leftover, PlatformDriver, Planner, PreflightCheck, Reaper, Stack } from '../platform.js';
 import { requireChecks } from '../preflight.js';
+import type { Run } from '../run/index.js';
+import { kindNodeImageDigest, versions } from '../versions.js';
+import { dockerPreflight, publishedPort, type ResourceNeed } from './docker.js';
+import { helmSteps, imagesToLoad, loadImages, namespaceStep, redeployStack, userSteps } from './install.js';
+import { kindArgv, runClusters } from './kind.js';
+import { OwnedKubeStack } from './kube-stack.js';
+import type { KubeDetails, KubeState, KubeStep } from './kube-types.js';
+import { buildLayout, hubNodePort, kindConfigYaml, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
+import { detailsOf, kubePlan, log, runKubeSteps } from './run-steps.js';
+import { removeCommon, removeRecorded } from './teardown.js';
+import { checkTools, runTool } from './tools.js';
+import { userServerGuarantees, mergeLayers } from './values.js';
 
-export class KindDriver extends KubeDriverBase implements Reaper {
+/** The resources a kind node must offer for what the values guarantee to two user servers. */
+export function resourceNeed(rendered: RenderedValues): ResourceNeed {
+  const g = userServerGuarantees(mergeLayers(rendered.jupyterhub));
+  const GiB = 2 ** 30;
+  return {
+    cpu: Math.max(2, Math.ceil(2 * g.cpu + 1)),
+    memoryBytes: 2 * g.memoryBytes + 2.5 * GiB,
+    because: `2 user servers × (${g.cpu} CPU, ${(g.memoryBytes / GiB).toFixed(1)} GiB) guaranteed by singleuser.cpu/memory.guarantee, plus ~1 CPU and 2.5 GiB for kind's control plane, the hub, the proxy and ngshare`,
+  };
+}
+
+export class KindDriver implements PlatformDriver<KubeDetails>, Planner, Reaper {
   readonly name = 'kind' as const;
 
-  protected layoutFor(ctx: Run, variant?: StackVariant): KubeLayout {
-    return buildLayout('kind', ctx, { variant });
+  private layoutFor(run: Run, variant?: StackVariant): KubeLayout {
+    return buildLayout('kind', run, { variant });
+  }
+
+  /** Everything `up` does, in order: the cluster and its images, the namespace, the install, the hub, the users. */
+  private steps(layout: KubeLayout, rendered: RenderedValues): KubeStep[] {
+    const { before, reach } = this.platformSteps(layout);
+    return [...before, ...helmSteps(layout, rendered), ...reach, ...userSteps(layout)];
+  }
+
+  async plan(run: Run, variant: StackVariant = {}): Promise<StackPlan> {
+    const layout = this.layoutFor(run, variant);
+    const rendered = renderForHelm(layout, run);
+    return kubePlan({
+      layout,
+      rendered,
+      steps: this.steps(layout, rendered),
+      summary: this.summaryLines(layout),
+      preflight: this.preflightLines(layout, rendered),
+      teardown: this.teardownSteps(layout),
+      files: [{ path: layout.kind!.configFile, content: kindConfigYaml(layout.kind!.cluster, layout.runId) }],
+      notes: this.platformNotes(layout),
+    });
   }
 
   async preflight(run: Run): Promise<PreflightCheck[]> {
     const layout = this.layoutFor(run);
     // Rendering first: a values file that does not parse fails here, before anything exists.
-    const rendered = this.render(layout, run)!;
+    const rendered = renderForHelm(layout, run);
     const [tools, engine] = await Promise.all([checkTools(['kind', 'helm', 'docker']), dockerPreflight(resourceNeed(rendered))]);
     const checks = [...tools, ...engine];
     for (const c of checks) log.info(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     return requireChecks('kind', checks);
   }
 
-  protected preflightLines(_layout: KubeLayout, rendered: RenderedValues | undefined): string[] {
-    const need = resourceNeed(rendered!);
+  private preflightLines(_layout: KubeLayout, rendered: RenderedValues): string[] {
+    const need = resourceNeed(rendered);
     return [
       'kind on PATH, `kind version` >= 0.29.0 (the release of the pinned node image)',
       'helm on PATH, `helm version --short` >= 3.7.0',
@@ -52,7 +86,7 @@ export class KindDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected summaryLines(layout: KubeLayout): string[] {
+  private summaryLines(layout: KubeLayout): string[] {
     return [
       `kind cluster:  ${layout.kind!.cluster} (node image ${versions.kindNodeImage}@${kindNodeImageDigest.slice(0, 19)}…)`,
       `kubeconfig:    ${layout.target.kubeconfig} (${layout.kubeconfigSource}), context ${layout.target.context}`,
@@ -65,11 +99,7 @@ export class KindDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected files(layout: KubeLayout) {
-    return [{ path: layout.kind!.configFile, content: kindConfigYaml(layout.kind!.cluster, layout.runId) }];
-  }
-
-  protected platformNotes(layout: KubeLayout): string[] {
+  private platformNotes(layout: KubeLayout): string[] {
     return [
       "kind-only values: ngshare's volume claim is ReadWriteOnce (kind's local-path storage binds nothing else); the hub is a NodePort; user servers may reach private IPs (kind enforces NetworkPolicy, and ngshare's ClusterIP is private)",
       "on kind the tutorial's sqlite error does not appear by itself (local-path makes its directories 0777); the init container is installed as the tutorial's final ngshare-config.yaml has it",
@@ -81,10 +111,10 @@ export class KindDriver extends KubeDriverBase implements Reaper {
     ];
   }
 
-  protected platformSteps(layout: KubeLayout): { before: Step[]; reach: Step[] } {
+  private platformSteps(layout: KubeLayout): { before: KubeStep[]; reach: KubeStep[] } {
     const { cluster, configFile } = layout.kind!;
     const kubeconfig = layout.target.kubeconfig;
-    const before: Step[] = [
+    const before: KubeStep[] = [
       {
         title: `Create the kind cluster ${cluster}, or reuse it when \`kind get clusters\` lists it`,
         commands: [
@@ -125,8 +155,8 @@ export class KindDriver extends KubeDriverBase implements Reaper {
         run: () => loadImages(layout),
       });
     }
-    before.push(this.namespaceStep(layout));
-    const reach: Step[] = [
+    before.push(namespaceStep(layout));
+    const reach: KubeStep[] = [
       {
         title: `Find the hub's public URL: the host port kind published for NodePort ${hubNodePort}`,
         notes: [`dockerode: inspect container ${cluster}-control-plane, port ${hubNodePort}/tcp → http://127.0.0.1:<host port>`],
@@ -140,7 +170,7 @@ export class KindDriver extends KubeDriverBase implements Reaper {
     return { before, reach };
   }
 
-  protected teardownSteps(layout: KubeLayout): PlanStep[] {
+  private teardownSteps(layout: KubeLayout): PlanStep[] {
     const { cluster } = layout.kind!;
     return [
       {
@@ -153,8 +183,13 @@ export class KindDriver extends KubeDriverBase implements Reaper {
 
   async up(run: Run, variant: StackVariant = {}): Promise<KubeState> {
     const layout = this.layoutFor(run, variant);
-    const rendered = this.render(layout, run);
-    return this.runSteps(run, layout, rendered, 'harnessApiToken');
+    const rendered = renderForHelm(layout, run);
+    return runKubeSteps(run, layout, this.steps(layout, rendered), 'harnessApiToken');
+  }
+
+  async attach(state: KubeState, run: Run): Promise<Stack> {
+    const token = run.secrets.get(state.details.tokenSecret);
+    return new OwnedKubeStack(state, run, (variant) => redeployStack(run, state, token, variant));
   }
 
   /** kind clusters named like a run, wherever they came from (`kind get clusters`). */
@@ -177,7 +212,7 @@ export class KindDriver extends KubeDriverBase implements Reaper {
 
   async down(run: Run): Promise<void> {
     const details = detailsOf(run);
-    await this.removeRecorded(run, async (r) => {
+    await removeRecorded(run, this.name, async (r) => {
       if (r.kind === 'kind-cluster') {
         const { stdout } = await runTool('kind', kindArgv.getClusters(), { timeoutMs: 60_000 });
         if (
@@ -197,7 +232,7 @@ export class KindDriver extends KubeDriverBase implements Reaper {
         return true;
       }
       // Everything else of a kind run lives in the cluster and goes with it.
-      if (r.kind === 'port-forward') return this.removeCommon(run, r, details);
+      if (r.kind === 'port-forward') return removeCommon(run, r, details);
       return true;
     });
   }

@@ -13,8 +13,8 @@ import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { openRun } from '../run/index.js';
 import { canRedeploy, type Redeploy, type Stack } from '../platform.js';
-import { KindDriver } from './kind-platform.js';
-import type { KubeDetails, KubeState } from './kube-details.js';
+import { KindDriver } from './kind-driver.js';
+import type { KubeDetails, KubeState } from './kube-types.js';
 import { fakeServer, tempTree } from '../../fixtures/fakes.js';
 import { formatArgv } from '../shell.js';
 

@@ -1,36 +1,9 @@
 /**
  * kind, as argv arrays: the run's cluster is named after the run (its id is a valid cluster name),
- * created from the project's config (values/kind-cluster.yaml) with a kubeconfig of its own in the
- * run directory, so the user's ~/.kube/config is never changed.
+ * created from the project's config (values/kind-cluster.yaml, filled in by layout.ts) with a
+ * kubeconfig of its own in the run directory, so the user's ~/.kube/config is never changed.
  */
-import YAML from 'yaml';
 import { isRunId } from '../run/index.js';
-import { kindNodeImageDigest, versions } from '../versions.js';
-import { fillTemplate, readYamlFile, valuesDir } from './values.js';
-import path from 'node:path';
-
-/** The NodePort of the hub's proxy-public service, published by kind on 127.0.0.1. */
-export const hubNodePort = 30080;
-
-export function kindContext(cluster: string): string {
-  return `kind-${cluster}`;
-}
-
-/** The project's kind config, filled in for the run. */
-export function kindConfigYaml(cluster: string, runId: string): string {
-  const template = readYamlFile(path.join(valuesDir, 'kind-cluster.yaml'), 'cluster/kube/values/kind-cluster.yaml');
-  const filled = fillTemplate(
-    template,
-    {
-      clusterName: cluster,
-      runId,
-      nodeImage: `${versions.kindNodeImage}@${kindNodeImageDigest}`,
-      hubNodePort,
-    },
-    'cluster/kube/values/kind-cluster.yaml',
-  );
-  return YAML.stringify(filled);
-}
 
 export const kindArgv = {
   getClusters: () => ['get', 'clusters'],

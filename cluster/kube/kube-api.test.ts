@@ -10,7 +10,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { readConfig } from '../config.js';
 import { HarnessError, PrerequisiteError } from '../errors.js';
 import { fakeServer, kubeconfigFor } from '../../fixtures/fakes.js';
-import { assertClusterAnswers, chooseKubeconfig, deploymentReady, Kube, loadKubeconfig, podProblem, provisioningProblem } from './kube-api.js';
+import { Kube } from './kube-api.js';
+import { assertClusterAnswers, chooseKubeconfig, loadKubeconfig } from './kubeconfig.js';
+import { deploymentReady, podProblem, provisioningProblem } from './pod-status.js';
 
 const kubeconfigFile = kubeconfigFor;
 

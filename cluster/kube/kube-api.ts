@@ -1,177 +1,16 @@
 /**
- * Everything after `helm install`, through @kubernetes/client-node: the kubeconfig and context
- * (checked before anything is created), namespaces the run owns, bounded rollout waits that fail
- * early on crash loops, image pull errors and restarts, and the pods, logs and events of the
- * diagnostics bundle.
+ * Everything after `helm install`, through @kubernetes/client-node: namespaces the run owns,
+ * bounded rollout waits that fail early on crash loops, image pull errors, restarts and claims
+ * that cannot bind, and the pods, logs and events of the diagnostics bundle.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, VersionApi, type CoreV1Event, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
-import type { HarnessConfig } from '../config.js';
-import { HarnessError, PrerequisiteError, errorMessage } from '../errors.js';
+import { ApiException, AppsV1Api, CoreV1Api, type CoreV1Event, type KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { HarnessError } from '../errors.js';
 import { waitFor } from '../wait.js';
-import type { KubeTarget } from './helm.js';
+import { kubeconfigFor } from './kubeconfig.js';
+import { MANAGED_BY, RUN_LABEL, type KubeTarget } from './kube-types.js';
+import { deploymentReady, deploymentSummary, podProblem, provisioningProblem } from './pod-status.js';
 
-/** The label every namespace (and kind node) a run creates carries; the reaper looks for it. */
-export const RUN_LABEL = 'nbgrader-e2e/run';
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'nbgrader-ngshare-e2e' };
-
-// --- kubeconfig and context ----------------------------------------------------------------------
-
-export interface KubeconfigChoice {
-  file: string;
-  /** Which setting named it, for messages: --kubeconfig, KUBECONFIG, or the default. */
-  source: string;
-}
-
-/**
- * The kubeconfig from the usual places: --kubeconfig (E2E_KUBECONFIG), then KUBECONFIG, then
- * ~/.kube/config. A KUBECONFIG list (a:b) resolves to its first file that exists.
- */
-export function chooseKubeconfig(config: HarnessConfig, home = os.homedir()): KubeconfigChoice {
-  const given = config.kube.kubeconfig;
-  if (given) {
-    const files = given.split(path.delimiter).filter(Boolean);
-    const file = files.find((f) => fs.existsSync(f)) ?? files[0];
-    return { file: path.resolve(file), source: files.length > 1 ? `the list ${given}` : '--kubeconfig / KUBECONFIG' };
-  }
-  return { file: path.join(home, '.kube', 'config'), source: 'the default ~/.kube/config' };
-}
-
-/** Loads the kubeconfig and selects the context, or says exactly what is wrong with them. */
-export function loadKubeconfig(choice: KubeconfigChoice, context: string | undefined): { kc: KubeConfig; target: KubeTarget; server: string } {
-  if (!fs.existsSync(choice.file)) {
-    throw new PrerequisiteError('kube', `kubeconfig ${choice.file} does not exist (from ${choice.source}); pass --kubeconfig FILE or set KUBECONFIG`);
-  }
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(choice.file);
-  } catch (err) {
-    throw new PrerequisiteError('kube', `kubeconfig ${choice.file} cannot be read: ${errorMessage(err).split('\n')[0]}`);
-  }
-  const names = kc.getContexts().map((c) => c.name);
-  const chosen = context ?? kc.getCurrentContext();
-  if (!chosen) {
-    throw new PrerequisiteError(
-      'kube',
-      `kubeconfig ${choice.file} has no current context; pass --context NAME`,
-      `contexts in it: ${names.join(', ') || 'none'}`,
-    );
-  }
-  if (!names.includes(chosen)) {
-    throw new PrerequisiteError('kube', `kubeconfig ${choice.file} has no context "${chosen}"`, `contexts in it: ${names.join(', ') || 'none'}`);
-  }
-  kc.setCurrentContext(chosen);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new PrerequisiteError('kube', `context "${chosen}" in ${choice.file} names no cluster`);
-  return { kc, target: { kubeconfig: choice.file, context: chosen }, server: cluster.server };
-}
-
-export function kubeconfigFor(target: KubeTarget): KubeConfig {
-  return loadKubeconfig({ file: target.kubeconfig, source: 'the run state' }, target.context).kc;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${Math.round(ms / 1000)} s (${what})`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function causeOf(err: unknown): string {
-  const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string };
-  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err);
-}
-
-/** GET /version with a short bound: a cluster that does not answer fails here, in seconds. */
-export async function assertClusterAnswers(kc: KubeConfig, target: KubeTarget, timeoutMs = 10_000): Promise<string> {
-  const server = kc.getCurrentCluster()?.server ?? '(no server)';
-  try {
-    const info = await withTimeout(kc.makeApiClient(VersionApi).getCode(), timeoutMs, 'GET /version');
-    return info.gitVersion;
-  } catch (err) {
-    throw new PrerequisiteError('kube', `the cluster of context "${target.context}" (${server}) does not answer: ${causeOf(err)}`);
-  }
-}
-
-/** Namespaces a run made (by the run label), with the run each belongs to: for the reaper. */
-export async function listRunNamespaces(kc: KubeConfig): Promise<Array<{ name: string; runId: string }>> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: RUN_LABEL });
-  return list.items.map((ns) => ({ name: ns.metadata?.name ?? '', runId: ns.metadata?.labels?.[RUN_LABEL] ?? '' })).filter((n) => n.name && n.runId);
-}
-
-// --- what pods say about themselves (pure, unit-tested) ------------------------------------------
-
-const fatalWaiting = new Set([
-  'CrashLoopBackOff',
-  'ImagePullBackOff',
-  'ErrImagePull',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'InvalidImageName',
-  'RunContainerError',
-]);
-
-/** Why a pod will not become ready without help, or undefined while it may still. */
-export function podProblem(pod: V1Pod, maxRestarts = 1): string | undefined {
-  const name = pod.metadata?.name ?? '?';
-  if (pod.status?.phase === 'Failed') return `pod ${name} failed: ${pod.status.reason ?? ''} ${pod.status.message ?? ''}`.trim();
-  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  for (const s of statuses) {
-    const waiting = s.state?.waiting;
-    if (waiting?.reason && fatalWaiting.has(waiting.reason)) {
-      return `pod ${name}: container ${s.name} ${waiting.reason}${waiting.message ? ` (${waiting.message.split('\n')[0]})` : ''}, restarts ${s.restartCount}`;
-    }
-    if (s.restartCount > maxRestarts) {
-      const last = s.lastState?.terminated;
-      return `pod ${name}: container ${s.name} restarted ${s.restartCount} times${last ? ` (last exit ${last.exitCode}${last.reason ? `, ${last.reason}` : ''})` : ''}`;
-    }
-  }
-  return undefined;
-}
-
-/** Ready when every replica the deployment wants is updated and available. */
-export function deploymentReady(d: V1Deployment): boolean {
-  const want = d.spec?.replicas ?? 1;
-  const s = d.status ?? {};
-  return (
-    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-    (s.updatedReplicas ?? 0) >= want &&
-    (s.availableReplicas ?? 0) >= want &&
-    (s.replicas ?? 0) === want
-  );
-}
-
-export function deploymentSummary(d: V1Deployment): string {
-  const s = d.status ?? {};
-  return `${d.metadata?.name}: ${s.availableReplicas ?? 0}/${d.spec?.replicas ?? 1} available, ${s.updatedReplicas ?? 0} updated`;
-}
-
-export function podLine(pod: V1Pod): string {
-  const statuses = pod.status?.containerStatuses ?? [];
-  const ready = `${statuses.filter((s) => s.ready).length}/${pod.spec?.containers.length ?? statuses.length}`;
-  const restarts = statuses.reduce((n, s) => n + s.restartCount, 0);
-  const waiting = [...(pod.status?.initContainerStatuses ?? []), ...statuses].map((s) => s.state?.waiting?.reason).find(Boolean);
-  return [pod.metadata?.name ?? '?', ready, waiting ?? pod.status?.phase ?? '?', String(restarts), pod.spec?.nodeName ?? '-'].join('\t');
-}
-
-export function eventLine(e: CoreV1Event): string {
-  const when = (e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') as unknown;
-  const stamp = when instanceof Date ? when.toISOString() : String(when);
-  return [stamp, e.type ?? '', e.reason ?? '', `${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}`, (e.message ?? '').trim()].join('\t');
-}
-
-/** PVCs whose provisioning failed stay Pending for ever: name them instead of waiting out the bound. */
-export function provisioningProblem(events: CoreV1Event[]): string | undefined {
-  const e = events.find((x) => x.reason === 'ProvisioningFailed' && x.involvedObject?.kind === 'PersistentVolumeClaim');
-  return e ? `volume claim ${e.involvedObject?.name}: ${e.reason}: ${(e.message ?? '').split('\n')[0]}` : undefined;
-}
-
-// --- the client -----------------------------------------------------------------------------------
-
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   return err instanceof ApiException && err.code === 404;
 }
 
@@ -333,4 +172,8 @@ export class Kube {
   }
 }
 
-export { isNotFound };
+/** Namespaces a run made (by the run label), with the run each belongs to: for the reaper. */
+export async function listRunNamespaces(kc: KubeConfig): Promise<Array<{ name: string; runId: string }>> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: RUN_LABEL });
+  return list.items.map((ns) => ({ name: ns.metadata?.name ?? '', runId: ns.metadata?.labels?.[RUN_LABEL] ?? '' })).filter((n) => n.name && n.runId);
+}

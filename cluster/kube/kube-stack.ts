@@ -16,18 +16,12 @@ import { redact, redactValue, REDACTED } from '../redact.js';
 import { DiagnosticsBundle } from '../diagnostics.js';
 import type { Run } from '../run/index.js';
 import { execArgv, execInPod, resolveCwd, type ExecApi } from './exec.js';
-import { kubeTimeouts, startUserServers } from './install.js';
-import { redeployStack } from './redeploy.js';
-import type { KubeDetails, KubeState } from './kube-details.js';
-import { deploymentReady, deploymentSummary, eventLine, Kube, kubeconfigFor, podLine, podProblem } from './kube-api.js';
-
-/** Pods of each component, by the labels the two charts give them. */
-export const componentSelectors: Record<StackService, string> = {
-  hub: 'component=hub',
-  proxy: 'component=proxy',
-  ngshare: 'app.kubernetes.io/instance=ngshare',
-};
-const componentDeployments: Record<StackService, string> = { hub: 'hub', proxy: 'proxy', ngshare: 'ngshare' };
+import { Kube } from './kube-api.js';
+import { kubeconfigFor } from './kubeconfig.js';
+import { kubeTimeouts, type KubeDetails, type KubeState } from './kube-types.js';
+import { componentDeployments, componentSelectors } from './layout.js';
+import { deploymentReady, deploymentSummary, eventLine, podLine, podProblem } from './pod-status.js';
+import { createUsers, startUserServers } from './user-servers.js';
 
 /** A pod as YAML for the bundle, with the values of secret-looking environment variables masked. */
 export function podForBundle(pod: V1Pod): string {
@@ -65,14 +59,8 @@ export class KubeStack implements Stack {
 
   /** Creates the users through the Hub API and starts their servers; a pod that cannot start ends the wait at once. */
   async addUsers(users: string[], options: AddUsersOptions = {}): Promise<void> {
-    if (options.servers === false) {
-      for (const user of users) {
-        this.run.ledger.recordOnce({ kind: 'hub-user', name: user });
-        await this.client.ensureUser(user);
-      }
-      return;
-    }
-    await startUserServers(this.run, this.client, this.kube, users);
+    if (options.servers === false) return createUsers(this.run.ledger, this.client, users);
+    await startUserServers(this.run.ledger, this.client, this.kube, users);
   }
 
   private async podOf(user: string): Promise<string> {
@@ -252,12 +240,20 @@ export class KubeStack implements Stack {
 
 /**
  * A stack the run installed itself: its components may be stopped and started (fault injection),
- * and it may be deployed again with another variant (troubleshooting: apply the documented fix).
- * An existing release is never offered either.
+ * and it may be deployed again with another variant (troubleshooting: apply the documented fix),
+ * the way its driver says. An existing release is never offered either.
  */
 export class OwnedKubeStack extends KubeStack implements ServiceControl, Redeploy {
+  constructor(
+    kubeState: KubeState,
+    run: Run,
+    private readonly deploy: (variant: StackVariant) => Promise<void>,
+  ) {
+    super(kubeState, run);
+  }
+
   async redeploy(variant: StackVariant): Promise<void> {
-    await redeployStack(this.run, this.kubeState, this.kube, this.hubToken, variant);
+    await this.deploy(variant);
   }
 
   async stopService(name: StackService): Promise<void> {

@@ -5,9 +5,8 @@
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { planningRun, shortRunId, type Run } from '../run/index.js';
-import type { KubeDetails } from './kube-details.js';
-import { buildLayout, kubeSecrets, renderLayers, runNames } from './layout.js';
-import { layoutOfStack } from './redeploy.js';
+import type { KubeDetails } from './kube-types.js';
+import { buildLayout, kubeSecrets, layoutOfStack, renderLayers, runNames } from './layout.js';
 import { mergeLayers } from './values.js';
 
 const runId = 'e2e-20261126-112233-ab12';

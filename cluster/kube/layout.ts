@@ -4,17 +4,18 @@
  * Pure apart from reading the values files, so the dry-run plan and the unit tests see exactly
  * what `up` does.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { shortRunId, type Run } from '../run/index.js';
+import YAML from 'yaml';
 import type { StackVariant } from '../config.js';
-import type { KubePlatform } from './kube-details.js';
-import { tutorial, versions } from '../versions.js';
-import { bakedImage, ngshareSqlalchemy2Image, type BakedImage } from './docker.js';
-import type { HelmRelease, KubeTarget } from './helm.js';
-import { chooseKubeconfig } from './kube-api.js';
-import { hubNodePort, kindContext } from './kind.js';
-import { projectFile, readDeployRepo, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
+import { UsageError } from '../errors.js';
+import type { StackService } from '../platform.js';
+import { shortRunId, type Run } from '../run/index.js';
+import { kindNodeImageDigest, ngshareSqlalchemy2, tutorial, versions } from '../versions.js';
+import { chooseKubeconfig } from './kubeconfig.js';
+import type { BakedImage, HelmRelease, KubeDetails, KubePlatform, KubeTarget } from './kube-types.js';
+import { fillTemplate, projectFile, readDeployRepo, readYamlFile, valuesDir, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
 
 export interface RunNames {
   instructor: string;
@@ -34,6 +35,82 @@ export function runNames(platform: KubePlatform, runId: string): RunNames {
 
 /** Release names of the tutorial: `helm install ngshare …` and install_jhub.sh's `jhub`. */
 export const releaseNames = { ngshare: 'ngshare', hub: 'jhub' } as const;
+
+/** Pods of each component, by the labels the two charts give them (ngshare's is its release name). */
+export const componentSelectors: Record<StackService, string> = {
+  hub: 'component=hub',
+  proxy: 'component=proxy',
+  ngshare: `app.kubernetes.io/instance=${releaseNames.ngshare}`,
+};
+
+/** The Deployment of each component, as the two charts name them. */
+export const componentDeployments: Record<StackService, string> = { hub: 'hub', proxy: 'proxy', ngshare: 'ngshare' };
+
+/** The NodePort of the hub's proxy-public service, published by kind on 127.0.0.1. */
+export const hubNodePort = 30080;
+
+export function kindContext(cluster: string): string {
+  return `kind-${cluster}`;
+}
+
+/** The project's kind config (values/kind-cluster.yaml), filled in for the run. */
+export function kindConfigYaml(cluster: string, runId: string): string {
+  const template = readYamlFile(path.join(valuesDir, 'kind-cluster.yaml'), 'cluster/kube/values/kind-cluster.yaml');
+  const filled = fillTemplate(
+    template,
+    { clusterName: cluster, runId, nodeImage: `${versions.kindNodeImage}@${kindNodeImageDigest}`, hubNodePort },
+    'cluster/kube/values/kind-cluster.yaml',
+  );
+  return YAML.stringify(filled);
+}
+
+/** The layout the stack was installed with, from its state rather than this process's flags. */
+export function layoutOfStack(run: Run, platform: KubePlatform, details: KubeDetails, variant: StackVariant): KubeLayout {
+  const ctx: Run = {
+    ...run,
+    config: {
+      ...run.config,
+      kube: {
+        ...run.config.kube,
+        kubeconfig: details.target.kubeconfig,
+        context: details.target.context,
+        namespace: details.namespace,
+        existingRelease: false,
+        deployRepo: details.deployRepo,
+        bakedImage: details.bakedImage,
+      },
+    },
+  };
+  return buildLayout(platform, ctx, { variant });
+}
+
+// --- images the harness builds and loads into kind ------------------------------------------------
+
+function derived(name: string, dockerfile: string, tagPrefix: string, buildArgs: Record<string, string>): BakedImage {
+  const text = fs.readFileSync(path.join(valuesDir, dockerfile), 'utf8');
+  const digest = crypto.createHash('sha256').update(text).update(JSON.stringify(buildArgs)).digest('hex').slice(0, 12);
+  return { name, tag: `${tagPrefix}-${digest}`, dockerfile, buildArgs };
+}
+
+/**
+ * --baked-image: the tutorial's singleuser image with nbgrader and ngshare-exchange installed.
+ * Named by what goes into it, never `latest`: the same pins give the same tag, so a rebuild is a no-op.
+ */
+export function bakedImage(): BakedImage {
+  return derived('nbgrader-ngshare-e2e/singleuser', 'singleuser.Dockerfile', `${versions.singleuserImage.tag}-nbgrader-${versions.nbgrader}`, {
+    BASE_IMAGE: `${versions.singleuserImage.name}:${versions.singleuserImage.tag}`,
+    NBGRADER_VERSION: versions.nbgrader,
+    NGSHARE_EXCHANGE_VERSION: versions.ngshareExchange,
+  });
+}
+
+/** The troubleshooting variant's ngshare: its image with SQLAlchemy 2. */
+export function ngshareSqlalchemy2Image(): BakedImage {
+  return derived('nbgrader-ngshare-e2e/ngshare', 'ngshare-sqlalchemy2.Dockerfile', `${versions.ngshareImage.tag}-sqlalchemy-${ngshareSqlalchemy2}`, {
+    BASE_IMAGE: `${versions.ngshareImage.name}:${versions.ngshareImage.tag}`,
+    SQLALCHEMY_VERSION: ngshareSqlalchemy2,
+  });
+}
 
 export interface KubeLayout {
   platform: KubePlatform;
@@ -216,6 +293,15 @@ export function renderLayers(layout: KubeLayout, ctx: Run): RenderedValues {
   if (layout.ngshareImage) ngshare.push(project('ngshare', 'variant-ngshare-image.yaml', 94, 'variant'));
   if (variant.singleuserEgressBlocked) jupyterhub.push(project('jupyterhub', 'variant-singleuser-egress-blocked.yaml', 93, 'variant'));
   return { ngshare, jupyterhub, skipped };
+}
+
+/** The values layers of the layout, with the file paths Helm gets set on its releases. */
+export function renderForHelm(layout: KubeLayout, run: Run): RenderedValues {
+  const rendered = renderLayers(layout, run);
+  const files = valuesFilePaths(layout, rendered);
+  layout.releases.ngshare.valuesFiles = files.ngshare;
+  layout.releases.hub.valuesFiles = files.jupyterhub;
+  return rendered;
 }
 
 /** The values files Helm gets for each release, in order (paths in the run directory). */

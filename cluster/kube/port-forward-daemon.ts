@@ -2,7 +2,7 @@
 // Listens on 127.0.0.1, writes its port to spec.portFile, and runs until it is sent SIGTERM.
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { kubeconfigFor } from './kube-api.js';
+import { kubeconfigFor } from './kubeconfig.js';
 import { serveForward, type ForwardSpec } from './port-forward.js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as ForwardSpec;

@@ -50,7 +50,7 @@ test('the forwarder runs detached on 127.0.0.1, is in the ledger, and stops when
     });
     expect(closed).toBe(true);
   } finally {
-    stopForwardDaemon(pid);
+    stopForwardDaemon(pid, run.id);
   }
   await waitFor(async () => (alive(pid) ? undefined : true), { what: 'forwarder exited', timeoutMs: 10_000, intervalMs: 100 });
 });

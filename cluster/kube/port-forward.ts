@@ -8,13 +8,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, PortForward, type KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
-import { baseEnv, isAlive, spawnDetached } from '../processes.js';
+import { baseEnv, belongsToRun, isAlive, spawnDetached } from '../processes.js';
 import type { Run } from '../run/index.js';
 import { waitFor } from '../wait.js';
-import type { KubeTarget } from './helm.js';
-import { Kube } from './kube-api.js';
+import type { KubeTarget } from './kube-types.js';
 
 export interface ForwardSpec {
   target: KubeTarget;
@@ -31,11 +30,11 @@ export const proxyForward = { labelSelector: 'component=proxy', podPort: 8000 };
 
 /** Serves 127.0.0.1:<free port>, each connection forwarded to a ready pod matching the selector. */
 export async function serveForward(kc: KubeConfig, spec: Omit<ForwardSpec, 'portFile' | 'target'>, port = 0): Promise<net.Server> {
-  const kube = new Kube(kc, spec.namespace);
+  const core = kc.makeApiClient(CoreV1Api);
   const forward = new PortForward(kc);
   let pod: string | undefined;
   const readyPod = async (): Promise<string> => {
-    const pods = await kube.pods(spec.labelSelector);
+    const pods = (await core.listNamespacedPod({ namespace: spec.namespace, labelSelector: spec.labelSelector })).items;
     const ready = pods.find((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
     if (!ready?.metadata?.name) throw new Error(`no ready pod with ${spec.labelSelector} in ${spec.namespace}`);
     return ready.metadata.name;
@@ -88,6 +87,7 @@ export async function startForwardDaemon(run: Run, spec: ForwardSpec): Promise<{
   return { pid, port };
 }
 
-export function stopForwardDaemon(pid: number): void {
-  if (isAlive(pid)) process.kill(pid, 'SIGTERM');
+/** Stops the forwarder of run `runId` (a pid that now belongs to another process is left alone). */
+export function stopForwardDaemon(pid: number, runId: string): void {
+  if (isAlive(pid) && belongsToRun(pid, runId)) process.kill(pid, 'SIGTERM');
 }

@@ -10,8 +10,8 @@ import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { PrerequisiteError } from '../errors.js';
 import { openRun, type Run } from '../run/index.js';
-import { JetstreamDriver } from './jetstream-platform.js';
-import { KindDriver } from './kind-platform.js';
+import { JetstreamDriver } from './jetstream-driver.js';
+import { KindDriver } from './kind-driver.js';
 import { kubeconfigFor, tempTree } from '../../fixtures/fakes.js';
 
 function run(env: Record<string, string>): Run {
