@@ -3,6 +3,7 @@
  * command-line flags into these, so `npm run e2e -- --keep` and `E2E_KEEP=1 npx playwright test`
  * mean the same.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { UsageError } from './errors.js';
@@ -44,6 +45,20 @@ export function parseVariant(spec: string | undefined): StackVariant {
     variant[key] = true;
   }
   return variant;
+}
+
+/** The versions a run's stack gets (E2E_VERSIONS): a named set (cluster/python/version-sets.ts), or a resolved set's file. */
+export type VersionsChoice = { kind: 'set'; name: 'pinned' | 'latest' } | { kind: 'file'; file: string };
+export const versionsChoices = ['pinned', 'latest'] as const;
+
+/** E2E_VERSIONS: pinned (default), latest, or the path of a resolved versions file (npm run matrix writes them). */
+export function parseVersions(value: string | undefined, rootDir: string): VersionsChoice {
+  const v = value?.trim();
+  if (!v) return { kind: 'set', name: 'pinned' };
+  if ((versionsChoices as readonly string[]).includes(v)) return { kind: 'set', name: v as 'pinned' | 'latest' };
+  const file = path.resolve(rootDir, v);
+  if (/[/\\]|\.json$/.test(v) && fs.existsSync(file)) return { kind: 'file', file };
+  throw new UsageError(`versions "${v}": choose ${versionsChoices.join(' or ')} (or the path of a resolved versions file)`);
 }
 
 export interface HarnessConfig {
@@ -91,6 +106,8 @@ export interface HarnessConfig {
   chromium: string | undefined;
   /** The deployment as a troubleshooting case has it (E2E_VARIANT, comma-separated names). */
   variant: StackVariant;
+  /** Which versions the stack runs (E2E_VERSIONS): pinned (the lock files), latest (resolved today), or a resolved file. */
+  versions: VersionsChoice;
   kube: {
     kubeconfig: string | undefined;
     context: string | undefined;
@@ -156,6 +173,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       commandMs: seconds(env.E2E_COMMAND_TIMEOUT, 'E2E_COMMAND_TIMEOUT', 300) * 1000,
     },
     variant: parseVariant(env.E2E_VARIANT),
+    versions: parseVersions(env.E2E_VERSIONS, rootDir),
     chromium: env.E2E_CHROMIUM || undefined,
     showOutput: truthy(env.E2E_SHOW_OUTPUT),
     workers: count(env.E2E_WORKERS, 'E2E_WORKERS', 2),

@@ -1,6 +1,7 @@
 // The main job: `npm run e2e [-- --platform local|kind|jetstream] [--keep] ...`: the tutorial flow
 // on the chosen platform. `--help` lists every flag and the E2E_* variables.
 import { defineCommand, runCommand } from './lib/command.js';
+import { versionsBanner } from './lib/versions-banner.js';
 import { environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
 import { runPlaywright } from './playwright-run.js';
 
@@ -12,6 +13,7 @@ const command = defineCommand({
     'keep',
     'run-id',
     'variant',
+    'versions',
     'port',
     'update-expected',
     'strict-drift',
@@ -31,5 +33,6 @@ await runCommand(command, async ({ values, passthrough }) => {
   const env = harnessEnv(values);
   // Before Playwright starts: a plan touches nothing, so there is no run to set up or tear down.
   if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
+  console.log(await versionsBanner(env));
   return runPlaywright({ projects: ['tutorial'], env, passthrough });
 });

@@ -5,6 +5,7 @@ import { readConfig } from '../cluster/config.js';
 import { bringUp, tearDown } from '../cluster/lifecycle.js';
 import { findRun, newRunId, openRun } from '../cluster/run/index.js';
 import { defineCommand, runCommand } from './lib/command.js';
+import { versionsBanner } from './lib/versions-banner.js';
 import { describeKeptRun, environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
 
 const command = defineCommand({
@@ -14,6 +15,7 @@ const command = defineCommand({
     'platform',
     'run-id',
     'variant',
+    'versions',
     'port',
     'kubeconfig',
     'context',
@@ -30,6 +32,7 @@ await runCommand(command, async ({ values }) => {
   const env = harnessEnv(values);
   if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
   const config = readConfig({ ...process.env, ...env });
+  console.log(await versionsBanner(env));
   const runId = config.runId ?? newRunId();
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: removing what run ${runId} started\n`);

@@ -24,7 +24,7 @@ import { planSteps, runSteps, type Step } from '../steps.js';
 import { tutorial } from '../versions.js';
 import type { LocalDetails, LocalPorts, LocalState } from './local-details.js';
 import { LocalStack } from './local-stack.js';
-import { ensureStackEnvs, envRolesFor } from './stack-envs.js';
+import { describeVersionsChoice, ensureStackEnvs, envRolesFor } from './stack-envs.js';
 import { proxyExecutable, serviceRecipe, serviceSpec } from './services.js';
 import { copyEnvForNgshareUser, localSecrets, writeStackFiles } from './stack-files.js';
 
@@ -106,10 +106,11 @@ export class LocalDriver implements PlatformDriver<LocalDetails>, Planner {
         title: `Build or reuse the Python environments: hub (${roles.hub}), ngshare (${roles.ngshare}), user (${roles.user})`,
         notes: [
           `from the lock files cluster/python/requirements/{${[...new Set(Object.values(roles))].join(',')}}.txt with uv, cached in ${run.config.cacheDir}/envs/<role>-<hash>`,
+          ...describeVersionsChoice(run.config.versions),
         ],
         run: async (live) => {
           const started = Date.now();
-          live.envs = await ensureStackEnvs(variant, run.config.cacheDir);
+          live.envs = await ensureStackEnvs(variant, run.config);
           log.info(`Python environments ready in ${formatDuration(Date.now() - started)}`);
         },
       },

@@ -168,7 +168,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
   async redeploy(variant: StackVariant): Promise<void> {
     const d = this.details;
     const before = d.variant;
-    d.envs = await ensureStackEnvs(variant, this.run.config.cacheDir);
+    d.envs = await ensureStackEnvs(variant, this.run.config);
     d.variant = variant;
     d.stackFiles = writeStackFiles({
       dirs: this.run.dirs,
@@ -265,7 +265,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
     const [hub, ngshare, user] = await Promise.all([
       query('hub', ['jupyterhub', 'sqlalchemy', 'tornado']),
       query('ngshare', ['ngshare', 'sqlalchemy', 'jupyterhub']),
-      query('user', ['nbgrader', 'ngshare-exchange', 'jupyterlab', 'jupyter-server', 'sqlalchemy']),
+      query('user', ['nbgrader', 'ngshare-exchange', 'jupyterlab', 'jupyter-server', 'sqlalchemy', 'jupyterhub']),
     ]);
     return {
       platform: 'local',
@@ -275,10 +275,12 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
       'configurable-http-proxy': proxyVersion(),
       ngshare: ngshare.ngshare,
       'ngshare sqlalchemy': ngshare.sqlalchemy,
+      'ngshare jupyterhub': ngshare.jupyterhub,
       'ngshare python': d.envs.ngshare.pythonVersion,
       nbgrader: user.nbgrader,
       'ngshare-exchange': user['ngshare-exchange'],
       jupyterlab: user.jupyterlab,
+      'user jupyterhub': user.jupyterhub,
       'user sqlalchemy': user.sqlalchemy,
       'user python': d.envs.user.pythonVersion,
       'tutorial chart (not used locally)': pinned.jupyterhubChart,

@@ -13,8 +13,10 @@
  * That is how something outside the product (the matrix) runs a stack with other versions.
  */
 import fs from 'node:fs';
+import type { VersionsChoice } from '../config.js';
 import { HarnessError } from '../errors.js';
-import { envRoles } from './python-envs.js';
+import type { Logger } from '../log.js';
+import { ensureUv, envRoles, findPython } from './python-envs.js';
 import { resolveRole, specProblem, type ResolveOptions, type ResolvedRole, type RoleSpec } from './resolve.js';
 
 /** The three parts of a deployment that run Python. */
@@ -65,6 +67,45 @@ export async function resolveVersionSet(set: VersionSet, options: ResolveOptions
     resolvedAt: new Date().toISOString(),
     roles: Object.fromEntries(deploymentRoles.map((role, i) => [role, resolved[i]])) as Record<DeploymentRole, ResolvedRole>,
   };
+}
+
+/**
+ * The versions a run asked for (E2E_VERSIONS): a named set resolved now (`latest` asks the index,
+ * at most once a day), or a resolved set's file as it was written.
+ */
+export async function resolveVersionsChoice(choice: VersionsChoice, options: ResolveOptions): Promise<ResolvedVersions> {
+  if (choice.kind === 'file') return readResolvedVersions(choice.file);
+  return resolveVersionSet(versionSets[choice.name], options);
+}
+
+/**
+ * The versions a run's configuration asks for, resolved the way the local stack uses them: a
+ * committed lock whose Python is missing falls back to python3 with a warning, as it always has; a
+ * resolution made today never does (it would be another resolution).
+ */
+export async function resolveRunVersions(config: { cacheDir: string; versions: VersionsChoice }, log: Logger): Promise<ResolvedVersions> {
+  const uv = await ensureUv(config.cacheDir, log);
+  return resolveVersionsChoice(config.versions, { cacheDir: config.cacheDir, uv, log, lenientLockPython: (minor) => findPython(minor, log) });
+}
+
+/** The resolved versions in one line: what people look for first. */
+export function formatResolved(resolved: ResolvedVersions): string {
+  const v = keyVersions(resolved);
+  return [
+    `${describeResolved(resolved)}:`,
+    `nbgrader ${v.nbgrader}, ngshare-exchange ${v['ngshare-exchange']}, jupyterlab ${v.jupyterlab}, jupyterhub ${v['user jupyterhub']} (user, Python ${v['user python']})`,
+    `· jupyterhub ${v['hub jupyterhub']} (hub, SQLAlchemy ${v['hub sqlalchemy']})`,
+    `· ngshare ${v.ngshare} (SQLAlchemy ${v['ngshare sqlalchemy']}, Python ${v['ngshare python']})`,
+  ].join(' ');
+}
+
+/** One line for people: the set, and for a resolution made today, when. */
+export function describeResolved(resolved: ResolvedVersions): string {
+  const dates = Object.values(resolved.roles)
+    .map((r) => r.resolvedAt)
+    .filter((d): d is string => Boolean(d))
+    .sort();
+  return `${resolved.name}${dates.length ? ` (resolved ${dates[0].slice(0, 16).replace('T', ' ')} UTC)` : ''}`;
 }
 
 /** The versions people ask about, per role, from a resolved set (the table's columns). */

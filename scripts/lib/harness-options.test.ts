@@ -5,7 +5,7 @@ import { harnessEnv, harnessOptions } from './harness-options.js';
 const e2e = defineCommand({
   name: 'e2e',
   summary: 'test',
-  options: harnessOptions('platform', 'keep', 'variant', 'port', 'kubeconfig', 'context', 'dry-run', 'update-expected'),
+  options: harnessOptions('platform', 'keep', 'variant', 'versions', 'port', 'kubeconfig', 'context', 'dry-run', 'update-expected', 'baked-image'),
   passthrough: { value: '<playwright args>', description: 'for playwright' },
 });
 const parse = (argv: string[]) => harnessEnv(parseCommand(e2e, argv).values);
@@ -38,6 +38,14 @@ test('cluster flags on the local platform are refused rather than ignored, and -
 test('a variant is checked before anything starts', () => {
   expect(parse(['--variant', 'ngshare-sqlalchemy2']).E2E_VARIANT).toBe('ngshare-sqlalchemy2');
   expect(() => parse(['--variant', 'broken-on-purpose'])).toThrow(/usage: unknown variant "broken-on-purpose"; choose from: without-nbgrader/);
+});
+
+test('--versions: pinned or latest, checked before anything starts; latest cannot be baked into an image', () => {
+  expect(parse(['--versions', 'latest']).E2E_VERSIONS).toBe('latest');
+  expect(parse(['--versions', 'pinned', '--platform', 'kind']).E2E_VERSIONS).toBe('pinned');
+  expect(() => parse(['--versions', 'newest'])).toThrow(/usage: versions "newest": choose pinned or latest/);
+  expect(() => parse(['--versions', 'package.json'])).toThrow(/--versions package\.json: choose pinned or latest/);
+  expect(() => parse(['--platform', 'kind', '--versions', 'latest', '--baked-image'])).toThrow(/--baked-image bakes the pinned versions/);
 });
 
 test('--update-expected is refused at once in CI', () => {

@@ -24,6 +24,13 @@ const table = {
     description: `deploy it wrong on purpose, as a troubleshooting case does:\n${Object.keys(variantNames).join(', ')}`,
     env: 'E2E_VARIANT',
   },
+  versions: {
+    type: 'string',
+    value: '<pinned|latest>',
+    description:
+      "pinned (default): the tutorial's recorded versions (lock files); latest: what a deployment made today\ngets (the postStart's unpinned pip install, resolved today; hub, proxy and ngshare as pinned)",
+    env: 'E2E_VERSIONS',
+  },
   port: { type: 'string', value: '<port>', description: "local: the hub's public port on 127.0.0.1 (default: a free one)", env: 'E2E_HUB_PORT' },
   'update-expected': {
     type: 'boolean',
@@ -71,7 +78,16 @@ export function harnessEnv(values: Partial<Record<HarnessOptionName, string | bo
   if (platform !== 'local' && values.port !== undefined) throw new UsageError('--port applies to --platform local');
   // Checked now, through the same reader the run will use, so a mistake costs nothing.
   if (env.E2E_VARIANT) parseVariant(env.E2E_VARIANT);
-  readConfig({ ...process.env, ...env });
+  const config = readConfig({ ...process.env, ...env });
+  if (values.versions !== undefined && config.versions.kind !== 'set') throw new UsageError(`--versions ${String(values.versions)}: choose pinned or latest`);
+  if (config.versions.kind === 'file' && platform !== 'local') {
+    throw new UsageError("a resolved versions file (E2E_VERSIONS) sets the local stack's Python environments; it applies to --platform local");
+  }
+  if (config.versions.kind === 'set' && config.versions.name === 'latest' && values['baked-image']) {
+    throw new UsageError(
+      "--baked-image bakes the pinned versions into the image; with --versions latest the tutorial's postStart installs what resolves today",
+    );
+  }
   if (env.E2E_UPDATE_EXPECTED && process.env.CI) {
     throw new UsageError('--update-expected records the drift baseline from this machine; it is refused in CI (CI is set)');
   }
@@ -82,7 +98,7 @@ export function harnessEnv(values: Partial<Record<HarnessOptionName, string | bo
 export const environmentSection = {
   title: 'Environment (each flag above sets one of these; the rest have no flag)',
   lines: [
-    'E2E_PLATFORM, E2E_KEEP, E2E_RUN_ID, E2E_VARIANT, E2E_HUB_PORT, E2E_UPDATE_EXPECTED, E2E_STRICT_DRIFT,',
+    'E2E_PLATFORM, E2E_KEEP, E2E_RUN_ID, E2E_VARIANT, E2E_VERSIONS, E2E_HUB_PORT, E2E_UPDATE_EXPECTED, E2E_STRICT_DRIFT,',
     'E2E_KUBECONFIG, E2E_KUBE_CONTEXT, E2E_NAMESPACE, E2E_EXISTING_RELEASE, E2E_DEPLOY_REPO, E2E_BAKED_IMAGE, E2E_DRY_RUN',
     "E2E_HUB_ADMIN_TOKEN        --existing-release: the operator's hub admin token (never a flag: flags show in ps)",
     'E2E_SERVER_START_TIMEOUT   seconds a user server may take to start (default 90)',
