@@ -14,6 +14,7 @@ import { errorMessage } from '../cluster/errors.js';
 import { attachStack } from '../cluster/lifecycle.js';
 import { findRun } from '../cluster/run/index.js';
 import { versions as pins } from '../cluster/versions.js';
+import { readRunVersions } from './run-versions.js';
 
 /** The newest versions.json of the run's diagnostics that holds versions (not an error). */
 export function findRunningVersions(outputDir: string): { file: string; versions: Record<string, string> } | undefined {
@@ -42,6 +43,9 @@ export function runEnvironment(
   const exported = findRunningVersions(outputDir);
   const running = exported?.versions ?? live?.versions;
   const env: Record<string, string> = { run: runId, platform: running?.platform ?? platform };
+  // pinned, latest, or a matrix cell's resolved set (reporters/run-versions.ts).
+  const asked = readRunVersions(outputDir)?.asked;
+  if (asked) env.versions = asked;
   for (const [key, value] of Object.entries(running ?? {})) env[key] = String(value);
   env['versions from'] = exported
     ? path.relative(outputDir, exported.file)

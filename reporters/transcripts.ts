@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandResult } from '../cluster/platform.js';
 import { redact } from '../cluster/redact.js';
+import { readDataChecks, type DataCheckRecord } from './data-checks.js';
+import { readRunVersions, type RunVersions } from './run-versions.js';
 
 export type Verdict = 'pass' | 'fail' | 'recorded';
 
@@ -53,6 +55,10 @@ export interface RunSummary {
   generatedAt: string;
   totals: { steps: number; failedSteps: number; commands: number; failedCommands: number };
   steps: Array<StepRecord & { commands: CommandRecord[] }>;
+  /** The versions the stack really ran (reporters/run-versions.ts), once it was up. */
+  versions?: RunVersions;
+  /** The data checks apart from the goldens (reporters/data-checks.ts): passed, failed, not reached. */
+  checks?: DataCheckRecord[];
 }
 
 function slug(text: string, max = 48): string {
@@ -126,7 +132,13 @@ export class TranscriptLog {
   }
 
   summary(): RunSummary {
-    return summarise(this.runId, this.platform, TranscriptLog.readLines<CommandRecord>(this.commandsFile), TranscriptLog.readLines<StepRecord>(this.stepsFile));
+    const summary = summarise(
+      this.runId,
+      this.platform,
+      TranscriptLog.readLines<CommandRecord>(this.commandsFile),
+      TranscriptLog.readLines<StepRecord>(this.stepsFile),
+    );
+    return { ...summary, versions: readRunVersions(this.outputDir), checks: readDataChecks(this.outputDir) };
   }
 
   writeSummary(): void {
