@@ -2,25 +2,43 @@
  * The tutorial (../shared/tutorial.md), steps 4 to 8, run inside real user servers: an instructor
  * and a student, each in their own server, with nbgrader talking to ngshare through the hub.
  * Every command's output is compared with its golden, expected-output/<golden-id>.txt: the
- * tutorial's "Expected output" for it (see expected-output/README.md). Explicit checks remain for
- * what output cannot show: files on disk, and the same submission from submit to autograde.
+ * tutorial's "Expected output" for it (see expected-output/README.md).
+ *
+ * Apart from the goldens, data checks (reporters/data-checks.ts) look at what output cannot show:
+ * the assignment stored and listed, files on disk, the same submission from submit to collect. A
+ * golden mismatch fails the test but lets the flow go on, so a run with a new release says which
+ * it is: every data check passed (only the output changed: update the goldens on purpose), or a
+ * data check failed or was never reached (the flow is broken).
  */
 import { test, expect } from '../fixtures/index.js';
 import { tutorial } from '../cluster/versions.js';
+import { DataChecks } from '../reporters/data-checks.js';
 
 const { assignment } = tutorial;
 /** nbgrader's submission timestamp: 2026-02-04 03:03:39.734930 */
 const timestamp = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}/;
 
+/** The flow's data checks, in the order they run. */
+const tutorialDataChecks = [
+  'ps1 listed after the release',
+  'the files fetched',
+  "a collected submission with the student's timestamp",
+  'autograded notebooks on disk',
+] as const;
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(15 * 60_000);
+test.use({ goldenMismatch: 'continue' });
 
-test('the tutorial flow runs from validation to autograde', async ({ instructor, student, tutorialStep, classroom }) => {
+test('the tutorial flow runs from validation to autograde', async ({ instructor, student, tutorialStep, classroom, run }, testInfo) => {
   const student1 = student.user;
   // course101 the first time on a stack; a course of this run's own on a kept or shared stack
   // (course101-c2, …), as are its students (the goldens map the names back to the tutorial's).
   const { courseId } = classroom;
   const course = courseId; // quickstart's directory, named after the course
+  const checks = new DataChecks(run.dirs.outputDir, testInfo.title, tutorialDataChecks);
 
   await tutorialStep('Step 4: Validate in JupyterHub', async () => {
     await instructor.run('python -m pip show nbgrader ngshare-exchange', { golden: 'step4-pip-show' });
@@ -39,7 +57,12 @@ test('the tutorial flow runs from validation to autograde', async ({ instructor,
     await instructor.run(`nbgrader generate_assignment ${assignment}`, { cwd: course, golden: 'step6-generate-assignment' });
     await instructor.run(`nbgrader release_assignment ${assignment}`, { cwd: course, golden: 'step6-release-assignment' });
     // "Verify it shows up": the release must have reached ngshare, not only been announced.
-    await instructor.run('nbgrader list', { cwd: course, golden: 'step6-list-released' });
+    await instructor.run('nbgrader list', {
+      cwd: course,
+      golden: 'step6-list-released',
+      check: (out) =>
+        checks.verify('ps1 listed after the release', () => expect(out).toPrintLine(new RegExp(`\\b${escape(courseId)}\\s+${escape(assignment)}\\b`))),
+    });
   });
 
   let submittedAt = '';
@@ -48,28 +71,38 @@ test('the tutorial flow runs from validation to autograde', async ({ instructor,
     await student.run('nbgrader list', { golden: 'step7-student-list' });
     await student.run(`nbgrader fetch_assignment ${assignment}`, {
       golden: 'step7-student-fetch',
-      check: async () => {
-        for (const nb of ['problem1', 'problem2']) {
-          expect(await student.exists(`${assignment}/${nb}.ipynb`), `${assignment}/${nb}.ipynb in the student's home`).toBe(true);
-        }
-      },
+      check: () =>
+        checks.verify('the files fetched', async () => {
+          for (const nb of ['problem1', 'problem2']) {
+            expect(await student.exists(`${assignment}/${nb}.ipynb`), `${assignment}/${nb}.ipynb in the student's home`).toBe(true);
+          }
+        }),
     });
     const submit = await student.run(`nbgrader submit ${assignment}`, { golden: 'step7-student-submit' });
     submittedAt = timestamp.exec(submit.output)?.[0] ?? '';
   });
 
   await tutorialStep('Step 8: Instructor workflow (collect + autograde)', async () => {
-    await instructor.run(`nbgrader collect ${assignment}`, { cwd: course, golden: 'step8-collect' });
+    await instructor.run(`nbgrader collect ${assignment}`, {
+      cwd: course,
+      golden: 'step8-collect',
+      check: () =>
+        checks.verify("a collected submission with the student's timestamp", async () => {
+          // The submission collected is the one the student just made: the timestamp their submit printed.
+          expect(submittedAt, "the student's `nbgrader submit` printed the submission's timestamp").toMatch(timestamp);
+          const collected = await instructor.read(`${course}/submitted/${student1}/${assignment}/timestamp.txt`);
+          expect(collected, `${course}/submitted/${student1}/${assignment}/timestamp.txt in the instructor's home`).toContain(submittedAt);
+        }),
+    });
     await instructor.run(`nbgrader autograde ${assignment}`, {
       cwd: course,
       golden: 'step8-autograde',
-      check: async (out) => {
-        // The submission autograded is the one the student just made: same timestamp.
-        expect(out).toPrintLine(`[AutogradeApp | INFO] SubmittedAssignment<${assignment} for ${student1}> submitted at ${submittedAt}`);
-        for (const nb of ['problem1', 'problem2']) {
-          expect(await instructor.exists(`${course}/autograded/${student1}/${assignment}/${nb}.ipynb`), `autograded ${nb}.ipynb`).toBe(true);
-        }
-      },
+      check: () =>
+        checks.verify('autograded notebooks on disk', async () => {
+          for (const nb of ['problem1', 'problem2']) {
+            expect(await instructor.exists(`${course}/autograded/${student1}/${assignment}/${nb}.ipynb`), `autograded ${nb}.ipynb`).toBe(true);
+          }
+        }),
     });
   });
 });
