@@ -10,6 +10,7 @@
  *   troubleshooting  the documented errors that need a deployment gone wrong: each on a stack of its own
  *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
  *   redaction    a nested harness run, searched for its own secrets
+ *   rush         `npm run rush -- --students 3` in a child process, on a stack of its own
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -49,10 +50,16 @@ export default defineConfig({
     // Progress, failures with their category and evidence, and the final table of steps.
     [at('reporters', 'console-reporter.ts'), { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
     ['json', { outputFile: path.join(outputDir, 'playwright-results.json') }],
-    ['junit', { outputFile: path.join(outputDir, 'junit.xml') }],
+    // For CI test tabs: one testcase per tutorial step, a golden mismatch as <failure>, a broken stack as <error>.
+    [
+      at('reporters', 'junit-reporter.ts'),
+      { outputFile: path.join(outputDir, 'junit.xml'), runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) },
+    ],
     ['html', { outputFolder: path.join(outputDir, 'playwright-report'), open: 'never' }],
     // `npm run report` makes the Allure 3 report of these; categories.json is for Allure 2 readers.
     ['allure-playwright', { resultsDir: path.join(outputDir, 'allure-results'), detail: false, suiteTitle: true, categories: allure2Categories() }],
+    // After allure-playwright (reporters end in this order): no annotation steps, the steps that did not run as skipped.
+    [at('reporters', 'allure-steps.ts'), { resultsDir: path.join(outputDir, 'allure-results') }],
     [
       at('reporters', 'allure-environment.ts'),
       { resultsDir: path.join(outputDir, 'allure-results'), outputDir, runId: config.runId, platform: config.platform },
@@ -86,6 +93,8 @@ export default defineConfig({
     },
     // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
     { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
+    // The deadline rush's smoke check: `npm run rush -- --students 3` on a stack of its own.
+    { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
     // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
     { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
   ],

@@ -4,7 +4,6 @@
 // checked against what its student saw. `--students 10,50,100` steps up until a class fails: the
 // knee. The load logic is in bench/rush/ (a measurement built on the provisioning library).
 import { readConfig } from '../cluster/config.js';
-import { UsageError } from '../cluster/errors.js';
 import { attachStack, bringUp, exportDiagnostics, tearDown } from '../cluster/lifecycle.js';
 import { logger } from '../cluster/log.js';
 import { findRun, openRun, type Run } from '../cluster/run/index.js';
@@ -31,7 +30,7 @@ const command = defineCommand({
       type: 'string',
       value: '<n>',
       description:
-        "the most students one class may have: the operator's bound (default 400 locally, 20 on a cluster);\nfree memory caps it further on this machine",
+        "the most students one class may have: the operator's bound (default 1000 locally, 20 on a cluster);\nfree memory caps it further on this machine",
     },
     'no-pin': { type: 'boolean', description: 'leave ngshare and the clients where the scheduler puts them (default: ngshare on a core of its own)' },
     ...harnessOptions('platform', 'keep', 'run-id', 'port', 'kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image'),
@@ -77,7 +76,7 @@ await runCommand(command, async ({ values }) => {
   const { students, 'phase-timeout': phaseTimeout, 'late-after': lateAfter, sample, 'max-students': maxStudents, 'no-pin': noPin, ...stackFlags } = values;
   const env = harnessEnv(stackFlags);
   const config = readConfig({ ...process.env, ...env });
-  const max = maxStudents === undefined ? (config.platform === 'local' ? 400 : 20) : wholeNumber(command, 'max-students', maxStudents, 1);
+  const max = maxStudents === undefined ? (config.platform === 'local' ? 1000 : 20) : wholeNumber(command, 'max-students', maxStudents, 1);
   const sizes = parseSizes(students, max);
   const settings = {
     phaseBoundMs: (phaseTimeout === undefined ? 120 : wholeNumber(command, 'phase-timeout', phaseTimeout, 5, 3600)) * 1000,
@@ -86,9 +85,10 @@ await runCommand(command, async ({ values }) => {
     pin: !noPin,
   };
 
-  // A kept stack is attached to and left as it was found; otherwise the rush brings its own.
-  const kept = config.runId ? findRun(config, config.runId) : undefined;
-  if (config.runId && !kept?.stack.exists()) throw new UsageError(`--run-id ${config.runId}: no stack of that run here (npm run up keeps one)`);
+  // A run's stack that exists (kept by `npm run up` or --keep) is attached to and left as it was
+  // found; otherwise the rush brings its own up, under the given run id if there is one.
+  const existing = config.runId ? findRun(config, config.runId) : undefined;
+  const kept = existing?.stack.exists() ? existing : undefined;
   const ownStack = !kept;
   let run: Run | undefined = kept;
   let interrupted = false;
