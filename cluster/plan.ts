@@ -35,6 +35,11 @@ export interface StackPlan {
   /** The values Helm ends up with per chart after layering every file, secrets masked. */
   rendered: Array<{ chart: string; yaml: string }>;
   notes: string[];
+  /**
+   * What would stop a real run on this machine (a kubeconfig that does not exist or does not
+   * parse): also among the notes, and printed on stderr after the plan, where a person sees it.
+   */
+  warnings?: string[];
 }
 
 /** The plan as text; paths inside the project are shown relative to it. */

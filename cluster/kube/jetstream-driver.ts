@@ -94,7 +94,9 @@ export class JetstreamDriver implements PlatformDriver<KubeDetails>, Planner, Re
     try {
       loadKubeconfig(chooseKubeconfig(ctx.config), ctx.config.kube.context);
     } catch (err) {
-      plan.notes.unshift(`on this machine a real run would stop at preflight: ${errorMessage(err).replace(/\n/g, '; ')}`);
+      const warning = `on this machine a real run would stop at preflight: ${errorMessage(err).replace(/\n/g, '; ')}`;
+      plan.notes.unshift(warning);
+      plan.warnings = [...(plan.warnings ?? []), warning];
     }
     return plan;
   }

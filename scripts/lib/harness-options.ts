@@ -7,6 +7,7 @@
 import { platformNames, parseVariant, readConfig, variantNames, type HarnessConfig } from '../../cluster/config.js';
 import { UsageError } from '../../cluster/errors.js';
 import { formatPlan } from '../../cluster/plan.js';
+import { redact } from '../../cluster/redact.js';
 import { canPlan } from '../../cluster/platform.js';
 import type { StackInfo } from '../../cluster/stack-state.js';
 import { createDriver } from '../../cluster/platforms.js';
@@ -140,11 +141,15 @@ export function describeRuns(config: HarnessConfig): string[] {
 
 /**
  * --dry-run: the driver's full plan (every command with its arguments, every file and the rendered
- * values, secrets masked) on stdout; nothing is created, nothing is contacted.
+ * values, secrets masked) on stdout; nothing is created, nothing is contacted. What would stop a
+ * real run here (a kubeconfig that does not exist or does not parse) follows it on stderr, as the
+ * last thing on the screen; the plan still exits 0.
  */
 export async function printPlan(env: Record<string, string>): Promise<void> {
   const config = readConfig({ ...process.env, ...env });
   const driver = await createDriver(config.platform);
   if (!canPlan(driver)) throw new UsageError(`--dry-run is not available for --platform ${config.platform}`);
-  process.stdout.write(formatPlan(await driver.plan(planningRun(config), config.variant), config.rootDir));
+  const plan = await driver.plan(planningRun(config), config.variant);
+  process.stdout.write(formatPlan(plan, config.rootDir));
+  for (const warning of plan.warnings ?? []) process.stderr.write(`WARNING (dry run): ${redact(warning)}\n`);
 }
