@@ -33,6 +33,6 @@ await runCommand(command, async ({ values, passthrough }) => {
   const env = harnessEnv(values);
   // Before Playwright starts: a plan touches nothing, so there is no run to set up or tear down.
   if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
-  console.log(await versionsBanner(env));
-  return runPlaywright({ projects: ['tutorial'], env, passthrough });
+  // The versions it runs come first, once the run has its directories (an unwritable one is all a run that cannot start says).
+  return runPlaywright({ projects: ['tutorial'], env, passthrough, banner: () => versionsBanner(env) });
 });

@@ -22,20 +22,19 @@ export interface PlaywrightRun {
   projects: string[];
   env: Record<string, string>;
   passthrough?: string[];
+  /** Printed first, once the run's directories exist (the versions the run uses). */
+  banner?: () => Promise<string>;
 }
 
-export async function runPlaywright({ projects, env, passthrough = [] }: PlaywrightRun): Promise<number> {
+export async function runPlaywright({ projects, env, passthrough = [], banner }: PlaywrightRun): Promise<number> {
   const runId = env.E2E_RUN_ID || newRunId();
   Object.assign(process.env, env, { E2E_RUN_ID: runId });
   let config = readConfig();
-  let outputDir: string;
-  // The run's directories first: an unwritable place fails here, in a second, before Playwright starts.
+  // The run's directories first: an unwritable place fails here, in a second, before Playwright
+  // starts, with its reason and the totals, and nothing else (no run to point at: it has no output).
   try {
     process.env.E2E_RUN_OUTPUT = claimRunOutput(config, runId);
     config = readConfig();
-    const rerun = rerunOf(config.runOutput!);
-    outputDir = path.join(config.outputDir, config.runOutput!);
-    process.stderr.write(`run ${runId}${rerun ? ` (rerun ${rerun})` : ''} on ${config.platform}; output in ${outputDir}\n`);
     openRun(config, runId);
   } catch (err) {
     if (!(err instanceof HarnessError)) throw err;
@@ -43,6 +42,10 @@ export async function runPlaywright({ projects, env, passthrough = [] }: Playwri
     console.log(formatTotals({ passed: 0, failed: 1, skipped: 0 }));
     return 1;
   }
+  if (banner) console.log(await banner());
+  const rerun = rerunOf(config.runOutput!);
+  const outputDir = path.join(config.outputDir, config.runOutput!);
+  process.stderr.write(`run ${runId}${rerun ? ` (rerun ${rerun})` : ''} on ${config.platform}; output in ${outputDir}\n`);
 
   const args = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...passthrough];
   const child = execa('npx', args, { stdio: 'inherit', reject: false, env: process.env });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
 import { readConfig } from '../config.js';
 import { openRun } from './index.js';
@@ -58,5 +59,32 @@ test('a run directory where permission is denied says so, with the directory tha
     );
   } finally {
     fs.chmodSync(parent, 0o700);
+  }
+});
+
+test('npm run e2e with E2E_STATE_DIR or E2E_OUTPUT_DIR on a read-only filesystem prints the reason and the totals, and nothing else', async () => {
+  const ro = readOnlyMount();
+  test.skip(!ro, 'needs root and the right to mount a tmpfs (CI runs as root)');
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  try {
+    for (const variable of ['E2E_STATE_DIR', 'E2E_OUTPUT_DIR']) {
+      const dirs = { E2E_STATE_DIR: path.join(os.tmpdir(), 'unused-state'), E2E_OUTPUT_DIR: path.join(os.tmpdir(), 'unused-output') };
+      const e2e = await execa(process.execPath, ['--import', 'tsx', 'scripts/e2e.ts'], {
+        cwd: root,
+        env: { ...dirs, [variable]: path.join(ro!.dir, 'x'), E2E_RUN_ID: '' },
+        all: true,
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(e2e.exitCode, e2e.all).toBe(1);
+      expect(e2e.all.split('\n'), variable).toEqual([
+        expect.stringMatching(
+          new RegExp(`^run: cannot write the directory ${ro!.dir}/x/\\S+: the filesystem is read-only \\(${ro!.dir} is on a read-only mount\\)$`),
+        ),
+        expect.stringMatching(/^0 passed, 1 failed\b/),
+      ]);
+    }
+  } finally {
+    ro?.remove();
   }
 });
