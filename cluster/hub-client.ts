@@ -42,7 +42,8 @@ export class HubClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new HarnessError('hub', `${method} ${path} failed: ${cause}`);
+      // The path as sent (GET /hub/api/), not relative to the API base (GET /).
+      throw new HarnessError('hub', `${method} ${new URL(url).pathname} failed: ${cause}`);
     }
     const text = await res.text();
     let json: unknown;
