@@ -13,6 +13,7 @@
 import { test, expect } from '../fixtures/index.js';
 import { tutorial } from '../cluster/versions.js';
 import { DataChecks } from '../reporters/data-checks.js';
+import { plannedSteps } from '../reporters/planned-steps.js';
 
 const { assignment } = tutorial;
 /** nbgrader's submission timestamp: 2026-02-04 03:03:39.734930 */
@@ -26,13 +27,23 @@ const tutorialDataChecks = [
   'autograded notebooks on disk',
 ] as const;
 
+/** The tutorial's steps this test runs, as the tutorial names them; declared, so the reports show those that did not run. */
+const steps = {
+  validate: 'Step 4: Validate in JupyterHub',
+  course: 'Step 5: Create the course and roster',
+  release: 'Step 6: Create and release a first assignment',
+  student: 'Step 7: Student workflow (fetch + submit)',
+  instructor: 'Step 8: Instructor workflow (collect + autograde)',
+} as const;
+const declared = { annotation: plannedSteps(Object.values(steps)) };
+
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(15 * 60_000);
 test.use({ goldenMismatch: 'continue' });
 
-test('the tutorial flow runs from validation to autograde', async ({ instructor, student, tutorialStep, classroom, run }, testInfo) => {
+test('the tutorial flow runs from validation to autograde', declared, async ({ instructor, student, tutorialStep, classroom, run }, testInfo) => {
   const student1 = student.user;
   // course101 the first time on a stack; a course of this run's own on a kept or shared stack
   // (course101-c2, …), as are its students (the goldens map the names back to the tutorial's).
@@ -40,19 +51,19 @@ test('the tutorial flow runs from validation to autograde', async ({ instructor,
   const course = courseId; // quickstart's directory, named after the course
   const checks = new DataChecks(run.dirs.outputDir, testInfo.title, tutorialDataChecks);
 
-  await tutorialStep('Step 4: Validate in JupyterHub', async () => {
+  await tutorialStep(steps.validate, async () => {
     await instructor.run('python -m pip show nbgrader ngshare-exchange', { golden: 'step4-pip-show' });
     // Before the course exists, ngshare answers 404: the tutorial says this is expected.
     await instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' });
   });
 
-  await tutorialStep('Step 5: Create the course and roster', async () => {
+  await tutorialStep(steps.course, async () => {
     await instructor.run(`ngshare-course-management create_course ${courseId} ${instructor.user}`, { golden: 'step5-create-course' });
     await instructor.run(`ngshare-course-management add_student ${courseId} ${student1}`, { golden: 'step5-add-student' });
     await instructor.run('nbgrader list', { golden: 'step5-list-no-assignments' });
   });
 
-  await tutorialStep('Step 6: Create and release a first assignment', async () => {
+  await tutorialStep(steps.release, async () => {
     await instructor.run(`nbgrader quickstart ${course}`, { golden: 'step6-quickstart' });
     await instructor.run(`nbgrader generate_assignment ${assignment}`, { cwd: course, golden: 'step6-generate-assignment' });
     await instructor.run(`nbgrader release_assignment ${assignment}`, { cwd: course, golden: 'step6-release-assignment' });
@@ -66,7 +77,7 @@ test('the tutorial flow runs from validation to autograde', async ({ instructor,
   });
 
   let submittedAt = '';
-  await tutorialStep('Step 7: Student workflow (fetch + submit)', async () => {
+  await tutorialStep(steps.student, async () => {
     await instructor.run(`ngshare-course-management add_student ${courseId} ${student1}`, { golden: 'step7-add-student' });
     await student.run('nbgrader list', { golden: 'step7-student-list' });
     await student.run(`nbgrader fetch_assignment ${assignment}`, {
@@ -82,7 +93,7 @@ test('the tutorial flow runs from validation to autograde', async ({ instructor,
     submittedAt = timestamp.exec(submit.output)?.[0] ?? '';
   });
 
-  await tutorialStep('Step 8: Instructor workflow (collect + autograde)', async () => {
+  await tutorialStep(steps.instructor, async () => {
     await instructor.run(`nbgrader collect ${assignment}`, {
       cwd: course,
       golden: 'step8-collect',
