@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
+import { makeFakeIndex, tutorialPackages } from '../../fixtures/fake-index.js';
 import { readConfig } from '../config.js';
 import { logger } from '../log.js';
 import { ensureUv, findInstalledPython, readRequirementHeaders } from './python-envs.js';
@@ -105,22 +105,6 @@ test('a Python that is not installed is named, never replaced', async () => {
   );
 });
 
-/** A wheel with just its metadata: enough for a resolver. */
-async function makeIndex(dir: string, packages: Array<[string, string, string[]]>): Promise<void> {
-  const script = `
-import json, sys, zipfile
-for name, version, requires in json.loads(sys.argv[2]):
-    dist = name.replace('-', '_')
-    info = f"{dist}-{version}.dist-info"
-    meta = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n" + "".join(f"Requires-Dist: {r}\\n" for r in requires)
-    with zipfile.ZipFile(f"{sys.argv[1]}/{dist}-{version}-py3-none-any.whl", "w") as z:
-        z.writestr(f"{info}/METADATA", meta)
-        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
-        z.writestr(f"{info}/RECORD", "")
-`;
-  await execa('python3', ['-c', script, dir, JSON.stringify(packages)]);
-}
-
 test.describe('uv against a local index (no network)', () => {
   test.describe.configure({ timeout: 180_000 });
   let index: string;
@@ -130,23 +114,8 @@ test.describe('uv against a local index (no network)', () => {
 
   test.beforeAll(async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resolve-index-'));
-    index = path.join(root, 'index');
+    index = await makeFakeIndex(tutorialPackages, path.join(root, 'index'));
     cacheDir = path.join(root, 'cache');
-    fs.mkdirSync(index);
-    await makeIndex(index, [
-      ['jupyterhub', '5.4.4', []],
-      ['jupyterhub', '6.1.1', []],
-      ['jupyterlab', '4.4.10', []],
-      ['notebook', '7.4.7', []],
-      ['pip', '25.3', []],
-      ['jupyter-core', '4.11.1', []],
-      ['jupyter-core', '5.9.1', []],
-      ['nbgrader', '0.8.5', ['jupyter-core<5']],
-      ['nbgrader', '0.9.5', ['jupyter-core>=5']],
-      ['nbgrader', '0.9.6', ['jupyter-core>=5']],
-      ['ngshare-exchange', '0.5.2', ['nbgrader']],
-      ['ngshare-exchange', '0.5.3', ['nbgrader', 'jupyter-core<4.11.2']],
-    ]);
     // uv itself comes from the shared cache (installed from PyPI once per machine).
     uv = await ensureUv(readConfig().cacheDir, log);
   });
