@@ -67,7 +67,7 @@ export default defineConfig({
   ],
   use: { trace: 'retain-on-failure' },
   projects: [
-    { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench)\/.*\.test\.ts$/ },
+    { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench|matrix)\/.*\.test\.ts$/ },
     { name: 'setup', testDir: at('scenarios'), testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
     { name: 'teardown', testDir: at('scenarios'), testMatch: /platform\.teardown\.ts$/ },
     // `npm run e2e` and the rerun loop: the tutorial alone, on the run's stack.
