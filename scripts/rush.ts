@@ -9,7 +9,7 @@ import { logger } from '../cluster/log.js';
 import { findRun, openRun, type Run } from '../cluster/run/index.js';
 import { killLiveClients } from '../bench/rush/clients.js';
 import { rush, type RushOutcome } from '../bench/rush/session.js';
-import { undoCurrentStep } from '../bench/rush/rush.js';
+import { undoAll } from '../bench/rush/undo.js';
 import { defineCommand, runCommand, usageError, wholeNumber } from './lib/command.js';
 import { describeKeptRun, harnessEnv, harnessOptions } from './lib/harness-options.js';
 
@@ -96,8 +96,11 @@ await runCommand(command, async ({ values }) => {
     if (interrupted) return;
     interrupted = true;
     const killed = killLiveClients();
+    if (ownStack && config.keep && run?.stack.exists()) run.stack.markKept(true);
     process.stderr.write(`\n${signal}: ${killed ? 'clients killed; ' : ''}removing what the rush made\n`);
-    const undo = ownStack && !config.keep && run ? tearDown(run) : undoCurrentStep();
+    const report = (err: unknown) => process.stderr.write(`${(err as Error).message}\n`);
+    // A stack of the rush's own goes whole (its users and course with it); one that stays loses the rush's class.
+    const undo = undoAll('machine', report).then(() => (ownStack && !config.keep && run ? tearDown(run) : undoAll('stack', report)));
     void Promise.race([undo, new Promise((resolve) => setTimeout(resolve, 120_000))])
       .catch((err: unknown) => process.stderr.write(`${(err as Error).message}\n`))
       .finally(() => process.exit(130));
@@ -121,7 +124,10 @@ await runCommand(command, async ({ values }) => {
       command: `npm run rush -- ${process.argv.slice(2).join(' ')}`.trim(),
     });
   } finally {
-    if (run && ownStack && !interrupted) {
+    // Interrupted: the signal handler removes what was made and ends the process; this flow, whose
+    // clients were just killed under it, says nothing more.
+    if (interrupted) await new Promise<never>(() => undefined);
+    if (run && ownStack) {
       if (config.keep) {
         run.stack.markKept(true);
         console.log(describeKeptRun(run, run.stack.load()));

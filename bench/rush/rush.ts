@@ -43,6 +43,7 @@ import {
 import { runClients, type ClientResult, type PhaseRun } from './clients.js';
 import { scanServiceLogs, type LogScan } from './logs.js';
 import { barrierSkew, classifyFailure, countKinds, errorLines, summarize, type ErrorKind, type LatencySummary, type Skew } from './stats.js';
+import { once, whileRunning } from './undo.js';
 import { UsageSampler, meanCoreBusy, memoryCap, type CorePlan, type Sample, type ServiceSummary } from './usage.js';
 
 const assignment = tutorial.assignment;
@@ -242,16 +243,6 @@ async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promi
   return out;
 }
 
-/** What an interruption must undo for the step under way (set while a step runs). */
-let undoStep: (() => Promise<void>) | undefined;
-
-/** Ctrl-C: remove what the running step made (tokens, homes; the classroom where the stack stays). */
-export async function undoCurrentStep(): Promise<void> {
-  const undo = undoStep;
-  undoStep = undefined;
-  if (undo) await undo();
-}
-
 /** One class of `students`: prepare, fetch, modify, submit, collect, autograde a sample, check. */
 export async function runStep(ctx: RushContext, students: number, stepDir: string): Promise<StepReport> {
   const { stack, run, settings, log } = ctx;
@@ -265,21 +256,24 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
   const homes = path.join(settings.workDir, `step-${students}`);
   let classroom: Classroom | undefined;
 
-  const cleanUp = async () => {
+  // Undone when the step ends, or by Ctrl-C: the clients' homes here; the tokens, and the classroom
+  // of a stack that stays up, on the stack.
+  const removeHomes = once(async () => fs.rmSync(homes, { recursive: true, force: true }));
+  const removeFromStack = once(async () => {
     await inBatches(tokens.splice(0), 8, (t) => hub.deleteToken(t.user, t.id).catch(() => undefined));
-    fs.rmSync(homes, { recursive: true, force: true });
     if (classroom && settings.removeClassrooms)
       await removeClassroom(ctx, classroom).catch((err: unknown) => log.warn(`removing ${classroom!.courseId}: ${errorMessage(err)}`));
-  };
-  undoStep = cleanUp;
+  });
+  const forget = [whileRunning('machine', removeHomes), whileRunning('stack', removeFromStack)];
   try {
     log.info(`${students} students: opening a classroom (a course of its own, students enrolled through ngshare's API)`);
     classroom = await openClassroom(stack, run, { course: 'created', students, servers: false, enrol: true });
     const course = classroom.courseId;
     const instructor = classroom.instructor;
     const exec = async (command: string, cwd?: string, timeoutMs = bound): Promise<CommandResult> => stack.exec(instructor, command, { cwd, timeoutMs });
+    // Preparation is not measured: bounded by the run's command bound, not the phase bound.
     const must = async (command: string, expect: RegExp, cwd?: string) => {
-      const r = await exec(command, cwd);
+      const r = await exec(command, cwd, run.config.timeouts.commandMs);
       if (r.exitCode !== 0 || !expect.test(r.output))
         throw new HarnessError(
           'rush',
@@ -397,7 +391,13 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
     const processed = Number(/Processing (\d+) submissions/.exec(collectRun.output)?.[1] ?? 0);
     const collectedLines = (collectRun.output.match(/Collecting submission: /g) ?? []).length;
     const collectedRaw = JSON.parse(
-      (await exec(`python -c ${shellQuote(digestProgram)} submitted ${shellQuote(`${course}/submitted`)} ${assignment}`)).stdout || '{}',
+      (
+        await exec(
+          `python -c ${shellQuote(digestProgram)} submitted ${shellQuote(`${course}/submitted`)} ${assignment}`,
+          undefined,
+          run.config.timeouts.commandMs,
+        )
+      ).stdout || '{}',
     ) as Record<string, { timestamp: string | null; files: Record<string, FileDigest> }>;
     const collected: CollectedSubmission[] = Object.entries(collectedRaw).map(([student, c]) => ({
       student,
@@ -500,8 +500,9 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
       samples,
     };
   } finally {
-    undoStep = undefined;
-    await cleanUp();
+    await removeHomes();
+    await removeFromStack();
+    for (const f of forget) f();
   }
 }
 
@@ -586,7 +587,7 @@ function phaseReport(
 }
 
 async function digestsOf(ctx: RushContext, user: string, mode: 'tree', dir: string): Promise<Record<string, FileDigest>> {
-  const r = await ctx.stack.exec(user, `python -c ${shellQuote(digestProgram)} ${mode} ${shellQuote(dir)}`, { timeoutMs: ctx.settings.phaseBoundMs });
+  const r = await ctx.stack.exec(user, `python -c ${shellQuote(digestProgram)} ${mode} ${shellQuote(dir)}`, { timeoutMs: ctx.run.config.timeouts.commandMs });
   if (r.exitCode !== 0) throw new HarnessError('rush', `instructor: could not read ${dir} (exit ${r.exitCode})`, r.output.trim());
   return JSON.parse(r.stdout) as Record<string, FileDigest>;
 }

@@ -17,6 +17,7 @@ import { hasLossOrDuplicate } from './checks.js';
 import { attributeKnee } from './knee.js';
 import { rushLine, writeReports, type RushReport } from './report.js';
 import { runStep, uptime, type RushSettings } from './rush.js';
+import { once, whileRunning } from './undo.js';
 import { memoryCap, planCores } from './usage.js';
 
 export interface RushOutcome {
@@ -50,7 +51,11 @@ export async function rush(options: {
   const { pin, ...rest } = options.settings;
   const settings: RushSettings = { ...rest, workDir };
   const userEnv = (await ensureEnvs(['user'], config.cacheDir, log)).user;
+  const removeWorkDir = once(async () => fs.rmSync(workDir, { recursive: true, force: true }));
+  const forgetWorkDir = whileRunning('machine', removeWorkDir);
   const cores = await planCores(stack, pin);
+  const restoreCores = once(cores.restore);
+  const forgetCores = whileRunning('machine', restoreCores);
   log.info(`cores: ${cores.reason}`);
   const report: RushReport = {
     command: options.command,
@@ -90,8 +95,10 @@ export async function rush(options: {
       if (!step.passed) break;
     }
   } finally {
-    await cores.restore();
-    fs.rmSync(workDir, { recursive: true, force: true });
+    await restoreCores();
+    await removeWorkDir();
+    forgetCores();
+    forgetWorkDir();
   }
   report.endedAt = new Date().toISOString();
   report.machine.uptimeAfter = await uptime();
