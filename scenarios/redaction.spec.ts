@@ -17,7 +17,7 @@ import { execa } from 'execa';
 import { redact, registerSecrets } from '../cluster/redact.js';
 import { test, expect, expectRedAt } from './faults/nested-run.js';
 
-test.setTimeout(8 * 60_000);
+test.setTimeout(12 * 60_000);
 
 /**
  * The one file of the state directory that holds secrets: where each is made and read back from
@@ -103,7 +103,7 @@ test('a whole run, traces and failure diagnostics included, writes and prints no
   const run = await nested.run({
     fault: 'drop-student@student1: nbgrader list',
     playwrightArgs: ['--project=browser', '--trace=on'],
-    timeoutMs: 6 * 60_000,
+    timeoutMs: 9 * 60_000,
     // Its output is what is searched: shown below only redacted.
     private: true,
   });

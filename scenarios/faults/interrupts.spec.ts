@@ -11,7 +11,7 @@ import { findRunProcesses } from '../../cluster/processes.js';
 import { runIdPattern } from '../../cluster/run/index.js';
 import { test, expect } from './nested-run.js';
 
-test.setTimeout(5 * 60_000);
+test.setTimeout(15 * 60_000);
 
 test('two runs at once do not collide, and Ctrl-C or SIGTERM removes each one’s stack and only its own', async ({ nested }) => {
   const hung = { fault: 'freeze-ngshare@instructor1: nbgrader list' };

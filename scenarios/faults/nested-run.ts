@@ -38,7 +38,7 @@ export interface NestedRunOptions {
   /** A command fault, `<fault>@<pattern>` (scenarios/faults/inject.ts): runs under fault-run.config.ts. */
   fault?: string;
   env?: Record<string, string>;
-  /** The child is killed past this (and the test fails on its exit code). Default 4 min. */
+  /** The child is killed past this (and the test fails on its exit code). Default 12 min: a safety net on a loaded machine, not a bound under test. */
   timeoutMs?: number;
   /** Its output may hold secrets: neither attached nor written to a file (the test shows it redacted itself). */
   private?: boolean;
@@ -52,6 +52,8 @@ export interface NestedRun {
   /** stdout and stderr, interleaved, without terminal colours. */
   output: string;
   seconds: number;
+  /** Seconds from the moment the run printed `pattern` to its end (NaN if it never did): a bound that leaves out bring-up. */
+  secondsAfter(pattern: RegExp): number;
   /** The run's state directory (…/state/runs/<id>) and its output directory (…/output/<id>). */
   runDir: string;
   outputDir: string;
@@ -113,6 +115,8 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
       const args = pwArgs.length ? ['--', ...(options.args ?? []), '--', ...pwArgs] : (options.args ?? []);
       let pid: number | undefined;
       let output = '';
+      /** When each chunk of output arrived: where it ends in `output`, and the time. */
+      const arrivals: Array<{ end: number; at: number }> = [];
       const waiters: Array<{ pattern: RegExp; resolve: (match: RegExpExecArray) => void }> = [];
       const started = Date.now();
       count += 1;
@@ -123,13 +127,14 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
         // Also on disk as it comes, to read while a long run is still going.
         ...(options.private ? {} : { logFile: testInfo.outputPath(`${count}-${script}.log`) }),
         env,
-        timeoutMs: options.timeoutMs ?? 4 * 60_000,
+        timeoutMs: options.timeoutMs ?? 12 * 60_000,
         // Its own process group: a cleanup can stop all of it, the nested Playwright included.
         ownGroup: true,
         onOutput: (chunk, proc) => {
           pid = proc.pid;
           live.add(pid);
           output += chunk;
+          arrivals.push({ end: output.length, at: Date.now() });
           for (const w of waiters.splice(0)) {
             const m = w.pattern.exec(stripVTControlCharacters(output));
             if (m) w.resolve(m);
@@ -138,6 +143,7 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
         },
       });
       const ended = child.then(async (c: HarnessChild) => {
+        const endedAt = Date.now();
         if (pid !== undefined) live.delete(pid);
         const text = stripVTControlCharacters(c.output);
         // The id the run printed first: `e2e` makes its own unless given --run-id (E2E_RUN_ID does not reach it).
@@ -152,7 +158,12 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
           exitCode: c.exitCode,
           timedOut: c.timedOut,
           output: text,
-          seconds: (Date.now() - started) / 1000,
+          seconds: (endedAt - started) / 1000,
+          secondsAfter: (pattern: RegExp) => {
+            const m = pattern.exec(output);
+            const arrival = m ? arrivals.find((a) => a.end > m.index) : undefined;
+            return arrival ? (endedAt - arrival.at) / 1000 : NaN;
+          },
           runDir: path.join(stateDir, 'runs', runId),
           outputDir,
           summary: fs.existsSync(summaryFile) ? (JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as RunSummary) : undefined,

@@ -12,7 +12,7 @@ import { test, expect, expectSetupFailure, linkedCacheCopy, replaceFile } from '
 
 // Independent runs, each in directories and on ports of its own: side by side where there are workers.
 test.describe.configure({ mode: 'parallel' });
-test.setTimeout(5 * 60_000);
+test.setTimeout(15 * 60_000);
 
 test('a corrupted or half-built cached environment is rebuilt, not used', async ({ nested }) => {
   const cache = await linkedCacheCopy(test.info().outputPath('cache'));
@@ -46,7 +46,8 @@ test('a user server that never becomes ready: a named error at the server bound'
   expect(run.output).toMatch(/server-(instructor1|student1)\.log:[\s│]+fault server-never-ready: started, never listening/);
   const bundled = path.join(run.outputDir, 'diagnostics', 'setup-failure', 'logs', 'server-instructor1.log');
   expect(fs.readFileSync(bundled, 'utf8')).toContain('fault server-never-ready: started, never listening');
-  expect(run.seconds).toBeLessThan(120);
+  // Bounded from the moment the servers are asked for, so a slow bring-up on a loaded machine does not count.
+  expect(run.secondsAfter(/Create \S+ and \S+ through the Hub API/), 'seconds from asking for the servers to the end of the run').toBeLessThan(120);
 });
 
 test('a port already taken: the proxy names the port, and it is not retried', async ({ nested, heldPort }) => {
