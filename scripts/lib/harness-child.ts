@@ -43,14 +43,22 @@ export interface HarnessChild {
 /** Signals this process received while a child with `ownGroup` ran (bench and soak stop starting new ones). */
 export const interrupts = { count: 0 };
 
+/**
+ * Scripts that take a run id only as a flag: `e2e` does not take one from an inherited E2E_RUN_ID
+ * (a test's own must not leak into a run it starts), so it is given `--run-id`.
+ */
+const runIdByFlag = new Set(['e2e']);
+
 export async function runHarnessChild(options: HarnessChildOptions = {}): Promise<HarnessChild> {
   const runId = newRunId();
-  const script = path.join(root, 'scripts', `${options.script ?? 'e2e'}.ts`);
+  const name = options.script ?? 'e2e';
+  const script = path.join(root, 'scripts', `${name}.ts`);
+  const args = [...(runIdByFlag.has(name) ? ['--run-id', runId] : []), ...(options.args ?? [])];
   const log = options.logFile ? fs.createWriteStream(options.logFile) : undefined;
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const started = performance.now();
   // node --import tsx, not npx: one process less, and a signal reaches the script itself.
-  const child = spawn(options.node ?? process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
+  const child = spawn(options.node ?? process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     env: { ...process.env, ...options.env, E2E_RUN_ID: runId },
     stdio: ['ignore', 'pipe', 'pipe'],
