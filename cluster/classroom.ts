@@ -119,6 +119,9 @@ async function pointAtCourse(stack: Stack, user: string, courseId: string): Prom
     throw new HarnessError('classroom', `could not point ${user}'s nbgrader config at ${courseId} (exit ${result.exitCode})`, result.output);
 }
 
+/** How many students are given to `addUsers` at a time. */
+const addUsersAtOnce = 20;
+
 /** Opens a classroom of the stack: its students exist (servers started unless told otherwise), its course as asked. */
 export async function openClassroom(stack: Stack, run: Run, options: ClassroomOptions = {}): Promise<Classroom> {
   const { course = 'absent', students = 1, servers = true, enrol = false } = options;
@@ -128,7 +131,8 @@ export async function openClassroom(stack: Stack, run: Run, options: ClassroomOp
     ...classroomNames(given.length + 1, stack.state.courseId, student, students),
     openedAt: new Date().toISOString(),
   }));
-  await stack.addUsers(entry.students, { servers });
+  // In groups, so that a class of hundreds (a deadline rush) does not queue hundreds of requests at the hub at once.
+  for (let i = 0; i < entry.students.length; i += addUsersAtOnce) await stack.addUsers(entry.students.slice(i, i + addUsersAtOnce), { servers });
   // The instructor first (its server exists since bring-up), then the students, each in their own server.
   await pointAtCourse(stack, instructor, entry.courseId);
   if (servers) await Promise.all(entry.students.map((s) => pointAtCourse(stack, s, entry.courseId)));

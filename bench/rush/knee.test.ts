@@ -43,6 +43,7 @@ function step(students: number, passed: boolean, submit: PhaseReport = phase()):
     passed,
     failures: passed ? [] : ['submit: 3 of 10 failed (3 timeout)'],
     uptime: { before: 'load average: 1.00', after: 'load average: 1.00' },
+    otherRuns: 0,
     prepareMs: 1000,
     fetch: { ...phase(), phase: 'fetch' },
     submit,

@@ -69,7 +69,7 @@ export function stepMarkdown(step: StepReport, bound: number): string {
   const out: string[] = [];
   out.push(`## ${step.students} students (course ${step.courseId}): ${step.passed ? 'PASSED' : '**FAILED**'}`, '');
   out.push(`\`${rushLine(step)}\``, '');
-  out.push(`- uptime before: \`${step.uptime.before}\``, `- uptime after:  \`${step.uptime.after}\``);
+  out.push(`- uptime before: \`${step.uptime.before}\` (${step.otherRuns} other harness runs on the machine)`, `- uptime after:  \`${step.uptime.after}\``);
   out.push(`- preparation (classroom, release, tokens, homes): ${seconds(step.prepareMs)} s; memory available before: ${step.memory.availableMbBefore} MB`, '');
   if (step.failures.length) out.push('Why it failed:', '', ...step.failures.map((f) => `- ${f}`), '');
   out.push('| phase | clients | ok | failed | p50 s | p95 s | max s | wall s | start skew s | within bound |', '|---|---|---|---|---|---|---|---|---|---|');

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { openClassroom, type Classroom } from '../../cluster/classroom.js';
+import { machineLoad } from '../machine.js';
 import { HarnessError, errorMessage } from '../../cluster/errors.js';
 import { HubClient } from '../../cluster/hub-client.js';
 import type { Logger } from '../../cluster/log.js';
@@ -128,6 +129,8 @@ export interface StepReport {
   failures: string[];
   /** `uptime` before and after the step: every number of the step was measured under this load. */
   uptime: { before: string; after: string };
+  /** Other harness runs on the machine when the step started (stacks and test runs of other people). */
+  otherRuns: number;
   prepareMs: number;
   fetch?: PhaseReport;
   submit?: PhaseReport;
@@ -248,6 +251,7 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
   const { stack, run, settings, log } = ctx;
   const bound = settings.phaseBoundMs;
   const before = await uptime();
+  const otherRuns = machineLoad([run.id]).otherRuns.length;
   const availableMbBefore = Math.round(memAvailableBytes() / 2 ** 20);
   const failures: string[] = [];
   const prepareStart = Date.now();
@@ -485,6 +489,7 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
       passed: failures.length === 0,
       failures,
       uptime: { before, after: await uptime() },
+      otherRuns,
       prepareMs,
       fetch,
       submit,
