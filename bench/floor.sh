@@ -36,6 +36,7 @@ declare -A pid ready
 server_pids=()
 stop_all() {
   local p left=()
+  trap '' INT TERM # a second Ctrl-C does not cut the cleanup short
   for p in "${pid[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
   for p in "${pid[@]}" "${server_pids[@]}"; do
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done

@@ -26,7 +26,7 @@ import { findRun } from '../cluster/run/index.js';
 import { shellQuote } from '../cluster/shell.js';
 import { tutorial } from '../cluster/versions.js';
 import type { StackInfo } from '../cluster/stack-state.js';
-import { runHarnessChild } from '../scripts/lib/harness-child.js';
+import { interrupts, runHarnessChild } from '../scripts/lib/harness-child.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const floorScript = path.join(here, 'floor.sh');
@@ -136,10 +136,17 @@ export async function runFloor(stack: FloorStack, work: string): Promise<FloorRu
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Ctrl-C or SIGTERM: the floor stops its services and exits; the caller sees it was interrupted.
+  const forward = (signal: NodeJS.Signals) => {
+    interrupts.count += 1;
+    child.kill(signal);
+  };
+  process.on('SIGINT', forward).on('SIGTERM', forward);
   const exitCode = await new Promise<number>((resolve) => {
     child.on('error', () => resolve(127));
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
+  process.off('SIGINT', forward).off('SIGTERM', forward);
   const wallMs = Math.round(performance.now() - started);
   const problems: string[] = [];
   if (exitCode !== 0) problems.push(`floor exited ${exitCode}: ${tail(stderr, 3).split('\n').join(' | ')}`);
