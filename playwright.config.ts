@@ -11,6 +11,7 @@
  *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
  *   redaction    a nested harness run, searched for its own secrets
  *   rush         `npm run rush -- --students 3` in a child process, on a stack of its own
+ *   floor        bench's floor replayed by hand on a stack the local platform recorded (bench/floor.check.ts)
  *
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
@@ -95,6 +96,8 @@ export default defineConfig({
     { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
     // The deadline rush's smoke check: `npm run rush -- --students 3` on a stack of its own.
     { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
+    // The bench floor's smoke check (a check, not a timing): a stack up and down, then the floor to the end.
+    { name: 'floor', testDir: at('bench'), testMatch: /floor\.check\.ts$/ },
     // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
     { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
   ],
