@@ -47,6 +47,68 @@ export interface PythonEnv {
 
 const markerName = '.e2e-env.json';
 
+/** How often a build that is still going says so. */
+export const progressIntervalMs = 5000;
+
+interface Build {
+  what: string;
+  started: number;
+  /** How far it is, when that can be told ("45 of 180 packages"). */
+  detail?: () => string | undefined;
+  log: Logger;
+}
+
+/** Builds going on in this process; while there are any, one line every progressIntervalMs says how each is doing. */
+const builds = new Set<Build>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+/** The progress line for these builds at `now`: `still building: the user environment (45 of 180 packages, 12 s), …`. */
+export function progressLine(going: Iterable<Pick<Build, 'what' | 'started' | 'detail'>>, now = Date.now()): string {
+  const parts = [...going].map((b) => {
+    const detail = b.detail?.();
+    return `${b.what} (${detail ? `${detail}, ` : ''}${formatDuration(now - b.started)})`;
+  });
+  return `still building: ${parts.join('; ')}`;
+}
+
+/** Runs `body` as a build that reports its progress every few seconds (`intervalMs`, for tests) until it ends. */
+export async function trackBuild<T>(build: Omit<Build, 'started'>, body: () => Promise<T>, intervalMs = progressIntervalMs): Promise<T> {
+  const entry: Build = { ...build, started: Date.now() };
+  builds.add(entry);
+  heartbeat ??= setInterval(() => {
+    const first = [...builds][0];
+    if (first) first.log.info(progressLine(builds));
+  }, intervalMs);
+  // A build must never keep the process alive by itself.
+  heartbeat.unref();
+  try {
+    return await body();
+  } finally {
+    builds.delete(entry);
+    if (!builds.size && heartbeat) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+    }
+  }
+}
+
+/** The packages a lock file pins (`name==version` lines). */
+function lockedPackages(lockText: string): number {
+  return lockText.split('\n').filter((l) => /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?==/.test(l)).length;
+}
+
+/** How many packages an environment being built has in place (its .dist-info directories). */
+function installedPackages(envDir: string): number {
+  const lib = path.join(envDir, 'lib');
+  if (!fs.existsSync(lib)) return 0;
+  let count = 0;
+  for (const py of fs.readdirSync(lib)) {
+    const site = path.join(lib, py, 'site-packages');
+    if (fs.existsSync(site)) count += fs.readdirSync(site).filter((f) => f.endsWith('.dist-info')).length;
+  }
+  return count;
+}
+
 /** The `# python: X.Y` and `# exclude-newer: DATE` headers of a requirements .in file. */
 export function readRequirementHeaders(role: EnvRole): { python: string; excludeNewer?: string } {
   const text = fs.readFileSync(path.join(requirementsDir, `${role}.in`), 'utf8');
@@ -65,8 +127,10 @@ export async function ensureUv(cacheDir: string, log: Logger): Promise<string> {
   log.info(`installing uv ${versions.uv} from PyPI into the cache`);
   const python = await findSystemPython();
   try {
-    await execa(python, ['-m', 'venv', tmp]);
-    await execa(path.join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `uv==${versions.uv}`]);
+    await trackBuild({ what: `uv ${versions.uv}`, log }, async () => {
+      await execa(python, ['-m', 'venv', tmp]);
+      await execa(path.join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `uv==${versions.uv}`]);
+    });
     fs.mkdirSync(dir, { recursive: true });
     // The venv's own scripts are not relocatable, but the uv binary is: keep just that.
     fs.mkdirSync(path.join(tmp, 'uvbin'), { recursive: true });
@@ -209,10 +273,16 @@ export async function ensureEnvFromLock(source: EnvSource, cacheDir: string, uv:
   log.info(`building the ${role} environment (Python ${pythonVersion}) from ${path.relative(process.cwd(), lockFile)}`);
   const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const uvEnv = { UV_CACHE_DIR: path.join(cacheDir, 'uv-cache'), UV_PYTHON_DOWNLOADS: 'never', VIRTUAL_ENV: tmp };
+  const total = lockedPackages(lockText);
   try {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
-    await execa(uv, ['venv', '--quiet', '--relocatable', '--python', python, tmp], { env: uvEnv });
-    await execa(uv, ['pip', 'install', '--quiet', '--no-deps', '--require-hashes', '-r', lockFile], { env: uvEnv });
+    await trackBuild(
+      { what: `the ${role} environment`, log, detail: () => `${Math.min(installedPackages(tmp), total)} of ${total} packages in place` },
+      async () => {
+        await execa(uv, ['venv', '--quiet', '--relocatable', '--python', python, tmp], { env: uvEnv });
+        await execa(uv, ['pip', 'install', '--quiet', '--no-deps', '--require-hashes', '-r', lockFile], { env: uvEnv });
+      },
+    );
     fs.writeFileSync(
       path.join(tmp, markerName),
       JSON.stringify({ role, pythonVersion, lock: path.basename(lockFile), builtAt: new Date().toISOString() }, null, 2),
