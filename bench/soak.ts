@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../cluster/config.js';
-import { HarnessError } from '../cluster/errors.js';
+import { HarnessError, UsageError } from '../cluster/errors.js';
 import { formatDuration } from '../cluster/log.js';
 import { defineCommand, runCommand, usageError, wholeNumber } from '../scripts/lib/command.js';
 import { interrupts, runHarnessChild } from '../scripts/lib/harness-child.js';
@@ -80,6 +80,8 @@ await runCommand(command, async ({ values, passthrough: e2eArgs }) => {
     const loadBefore = machineLoad();
     const log = path.join(soakDir, `run-${String(index).padStart(2, '0')}.log`);
     const child = await runHarnessChild({ script: 'e2e', args: e2eArgs, logFile: log, ownGroup: true, timeoutMs: runTimeoutMs });
+    // Exit 2 is e2e's usage error: its flags are wrong, and would be for every run.
+    if (child.exitCode === 2) throw new UsageError(`npm run e2e refused the flags given after --: ${child.output.trim().split('\n')[0]}`);
     const loadAfter = machineLoad();
     const outputDir = path.join(config.outputDir, child.runId);
     const record = readRunRecord(outputDir);
