@@ -133,3 +133,14 @@ test('the lifecycle is the projects with a teardown and their teardowns; a flaky
   );
   expect(totals).toEqual({ passed: 1, failed: 1, skipped: 1, failedOutsideTests: ['[teardown] c'] });
 });
+
+test('a step the run was stopped in shows as stopped, not as a pass of -1 ms', async () => {
+  const { text } = await consoleOf(
+    [{ project: 'tutorial', title: tutorialTitle, status: 'interrupted', steps: [{ title: 'Step 4: Validate in JupyterHub', duration: -1 }] }],
+    {
+      status: 'interrupted',
+    },
+  );
+  expect(text).toMatch(/! +stopped {2}Step 4: Validate in JupyterHub/);
+  expect(text).not.toContain('-1 ms');
+});

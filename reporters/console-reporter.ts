@@ -224,7 +224,7 @@ export default class ConsoleReporter implements Reporter {
     this.print(`  transcripts, summary.json, diagnostics/ (end of run, and each failure)${rerun ? '; the run itself and its other reruns are beside it' : ''}`);
     this.print(`  HTML report:   npx playwright show-report ${this.rel(path.join(out, 'playwright-report'))}`);
     this.print(`  Allure report: npm run report -- ${reportArg}   (results in ${this.rel(path.join(out, 'allure-results'))})`);
-    this.print(`  JUnit XML:     ${this.rel(path.join(out, 'junit.xml'))}   (one testcase per tutorial step)\n`);
+    this.print(`  JUnit XML:     ${this.rel(path.join(out, 'junit.xml'))}   (for CI: a testcase per tutorial step)\n`);
   }
 
   private printTable(all: ReturnType<ConsoleReporter['allTests']>, totals: RunTotals, result: FullResult): void {
@@ -257,7 +257,13 @@ export default class ConsoleReporter implements Reporter {
         const label = this.isLifecycle(test) ? lifecycleLabel(test, r) : { mark: mark[r.status], text: test.titlePath().slice(3).join(' › ') };
         const category = r.errors.map((e) => categorize(e.message)).find(Boolean);
         this.print(`  ${label.mark} ${formatDuration(r.duration).padStart(9)}  [${project}] ${label.text}${category ? `   [${category.name}]` : ''}`);
-        for (const step of steps(r)) this.print(`      ${step.error ? '✘' : '✓'} ${formatDuration(step.duration).padStart(9)}  ${step.title}`);
+        for (const step of steps(r)) {
+          // A step the run was stopped in never ended (Playwright gives it a duration of -1).
+          const unfinished = step.duration < 0;
+          this.print(
+            `      ${unfinished ? '!' : step.error ? '✘' : '✓'} ${(unfinished ? 'stopped' : formatDuration(step.duration)).padStart(9)}  ${step.title}`,
+          );
+        }
         // The cause again under its row: whoever reads only the end of a CI log still sees why.
         for (const line of firstErrorLines(r, 4)) this.print(`      │ ${line}`);
       }

@@ -9,6 +9,7 @@
  * reruns/<n> against a kept stack), and handed to Playwright in E2E_RUN_OUTPUT.
  */
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
 import { HarnessError } from '../cluster/errors.js';
@@ -17,6 +18,8 @@ import { tearDown } from '../cluster/lifecycle.js';
 import { findRunProcesses } from '../cluster/processes.js';
 import { describeKeptRun } from './lib/harness-options.js';
 import { formatTotals, readTotals } from '../reporters/tally.js';
+
+const playwrightCli = createRequire(import.meta.url).resolve('@playwright/test/cli');
 
 export interface PlaywrightRun {
   projects: string[];
@@ -42,13 +45,16 @@ export async function runPlaywright({ projects, env, passthrough = [], banner }:
     console.log(formatTotals({ passed: 0, failed: 1, skipped: 0 }));
     return 1;
   }
-  if (banner) console.log(await banner());
+  // The run's header first, the moment there is a run (the versions banner may take a while to resolve).
   const rerun = rerunOf(config.runOutput!);
   const outputDir = path.join(config.outputDir, config.runOutput!);
   process.stderr.write(`run ${runId}${rerun ? ` (rerun ${rerun})` : ''} on ${config.platform}; output in ${outputDir}\n`);
+  if (banner) console.log(await banner());
 
-  const args = ['playwright', 'test', ...projects.map((p) => `--project=${p}`), ...passthrough];
-  const child = execa('npx', args, { stdio: 'inherit', reject: false, env: process.env });
+  // Playwright's own CLI under this Node, not through npx: a second sooner, and a signal reaches it directly.
+  const args = [playwrightCli, 'test', ...projects.map((p) => `--project=${p}`), ...passthrough];
+  process.stderr.write(`starting Playwright: ${projects.join(', ')}\n`);
+  const child = execa(process.execPath, args, { stdio: 'inherit', reject: false, env: process.env });
   let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted += 1;
