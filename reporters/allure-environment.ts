@@ -92,11 +92,29 @@ export async function askStackVersions(runId: string): Promise<{ versions?: Reco
   }
 }
 
+/** Which run and rerun an output directory is of, from its invocation.json (cluster/run/run-output.ts). */
+export function invocationOf(outputDir: string): { runId?: string; rerun?: number } {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(outputDir, 'invocation.json'), 'utf8')) as { runId?: string; rerun?: number };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Writes environment.properties for the output directory of one invocation: a rerun's own versions
+ * (its own diagnostics, else its stack asked now), never the first run's. `runId` is only a hint: a
+ * rerun's folder says which run it is of (`npm run report -- <id>/reruns/2` names the folder).
+ */
 export async function writeAllureEnvironment(resultsDir: string, outputDir: string, runId: string, platform: string): Promise<string> {
-  const live = findRunningVersions(outputDir) ? undefined : await askStackVersions(runId);
+  const invocation = invocationOf(outputDir);
+  const id = invocation.runId ?? runId;
+  const live = findRunningVersions(outputDir) ? undefined : await askStackVersions(id);
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, 'environment.properties');
-  fs.writeFileSync(file, toProperties(runEnvironment(outputDir, runId, platform, live)));
+  const env = runEnvironment(outputDir, id, platform, live);
+  const entries = invocation.rerun ? { run: id, rerun: `${invocation.rerun} (against the run's kept stack)`, ...env } : env;
+  fs.writeFileSync(file, toProperties(entries));
   return file;
 }
 
