@@ -10,7 +10,7 @@ import { test, expect } from '@playwright/test';
 import type { RunSummary } from '../reporters/transcripts.js';
 import { allureStatus, writeAllureResults } from './allure.js';
 import { cellVersionSet, defaultBaselineFile, loadMatrix, maxCells } from './cells.js';
-import { classifyRun } from './outcome.js';
+import { classifyRun, outputDirOf } from './outcome.js';
 import { engineProblem } from './prepare.js';
 import { baselineOf, compareWithBaseline, readBaseline, renderMarkdown, type CellResult, type MatrixReport } from './table.js';
 
@@ -90,6 +90,14 @@ const summary = (steps: RunSummary['steps'], c: ReturnType<typeof checks>): RunS
   totals: { steps: 0, failedSteps: 0, commands: 0, failedCommands: 0 },
   steps,
   checks: c,
+});
+
+test("a run's output directory is where its first line says", () => {
+  expect(outputDirOf('versions: latest …\nrun e2e-20261202-065050-5327 on local; output in /o/runs/e2e-20261202-065050-5327\nRunning 1 test')).toBe(
+    '/o/runs/e2e-20261202-065050-5327',
+  );
+  expect(outputDirOf('run e2e-1 (rerun 2) on local; output in /o/e2e-1/reruns/2')).toBe('/o/e2e-1/reruns/2');
+  expect(outputDirOf('usage: unknown option')).toBeUndefined();
 });
 
 test('a run that passed', () => {

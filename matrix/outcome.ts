@@ -117,6 +117,11 @@ export function classifyRun(exitCode: number, summary: RunSummary | undefined, r
   };
 }
 
+/** Where a run says its output is, from its first line (`run <id> on local; output in <dir>`). */
+export function outputDirOf(runOutput: string): string | undefined {
+  return /^run \S+(?: \(rerun \d+\))? on \S+; output in (\S+)$/m.exec(runOutput)?.[1];
+}
+
 /** The outcome of the run whose output is in `runOutputDir`. */
 export function readRunOutcome(exitCode: number, runOutputDir: string, logTail = ''): RunOutcome {
   const read = <T>(name: string): T | undefined => {

@@ -13,7 +13,7 @@ import { ensureUv } from '../cluster/python/python-envs.js';
 import { keyVersions } from '../cluster/python/version-sets.js';
 import { writeAllureResults } from '../matrix/allure.js';
 import { defaultBaselineFile, defaultMatrixFile, describeCell, loadMatrix, type MatrixCell } from '../matrix/cells.js';
-import { readRunOutcome } from '../matrix/outcome.js';
+import { outputDirOf, readRunOutcome } from '../matrix/outcome.js';
 import { installedProxyVersion, prepareCell, type Prepared } from '../matrix/prepare.js';
 import { baselineOf, compareWithBaseline, readBaseline, renderMarkdown, resultLabel, whyLine, type CellResult, type MatrixReport } from '../matrix/table.js';
 import { readRunVersions } from '../reporters/run-versions.js';
@@ -144,14 +144,15 @@ await runCommand(command, async ({ values }) => {
       timeoutMs: 45 * 60_000,
       ownGroup: true,
     });
-    const runDir = path.join(dir, 'runs', child.runId);
+    // Where the run said it wrote; the id it was given otherwise.
+    const runDir = outputDirOf(child.output) ?? path.join(dir, 'runs', child.runId);
     const outcome = readRunOutcome(child.exitCode, runDir, child.output.slice(-4000));
     const result: CellResult = {
       ...base,
       result: outcome.result,
       ...(outcome.result === 'failed' ? { failure: outcome.failure } : {}),
       ...(child.timedOut ? { reason: 'the run took longer than 45 min and was stopped' } : {}),
-      runId: child.runId,
+      runId: path.basename(runDir),
       output: path.relative(dir, runDir),
       log: path.relative(dir, logFile),
       running: readRunVersions(runDir)?.running,
