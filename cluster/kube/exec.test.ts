@@ -106,6 +106,19 @@ test("a non-zero exit is the command's exit code, read from the status channel",
   expect(exitCodeOf(exitWith(2))).toBe(2);
 });
 
+test("kwok's way of saying a mapped command exited non-zero is an exit code too (what its v0.8.0 sends)", () => {
+  const kwok: V1Status = {
+    status: 'Failure',
+    reason: 'InternalError',
+    code: 500,
+    message: "error executing command in container: cmd wait: [bash -c cd -- '/home/jovyan' || exit\nnbgrader list]: exit status 3",
+  };
+  expect(exitCodeOf(kwok)).toBe(3);
+  expect(() => exitCodeOf({ status: 'Failure', reason: 'InternalError', message: 'no exec found for pod "a/b"' })).toThrow(
+    'exec: the pod refused the command: no exec found for pod "a/b"',
+  );
+});
+
 test('a refusal by the pod is an error of the harness, not an exit code', async () => {
   const refused: V1Status = { status: 'Failure', reason: 'InternalError', message: 'container notebook is not valid for pod jupyter-student1' };
   await expect(execInPod(fakeExec([['status', refused]]), target, ['x'], 5_000)).rejects.toThrow(

@@ -30,13 +30,17 @@ export function resolveCwd(home: string, cwd: string | undefined): string {
 
 /**
  * The exit code the status channel reports: Success is 0; a non-zero exit is a Failure whose cause
- * `ExitCode` carries the number. Any other failure (no such container, exec refused) is not a
- * command's exit: it is an error of the harness.
+ * `ExitCode` carries the number. kwok (a simulated node, whose exec runs a mapped local command)
+ * reports a non-zero exit as a 500 InternalError ending in `cmd wait: <argv>: exit status N`
+ * instead: that is an exit too. Any other failure (no such container, exec refused, kwok's "no
+ * exec found") is not a command's exit: it is an error of the harness.
  */
 export function exitCodeOf(status: V1Status): number {
   if (status.status === 'Success') return 0;
   const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
   if (status.reason === 'NonZeroExitCode' && code !== undefined && /^\d+$/.test(code)) return Number(code);
+  const kwok = /cmd wait: [\s\S]*: exit status (\d+)\s*$/.exec(status.message ?? '');
+  if (status.reason === 'InternalError' && kwok) return Number(kwok[1]);
   throw new HarnessError('exec', `the pod refused the command: ${status.message ?? status.reason ?? 'unknown failure'}`);
 }
 

@@ -31,7 +31,8 @@ import {
   type ControlPlane,
 } from './control-plane.js';
 import { kwokFaultKey } from './kwok-config.js';
-import { kwokExecExitCode, mapExec, mapLogs, mapPortForward, writeCriLog } from './kwok-mappings.js';
+import { mapExec, mapLogs, mapPortForward, writeCriLog } from './kwok-mappings.js';
+import { exitCodeOf } from '../exec.js';
 import { recycleReleasedVolumes } from './storage.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -286,11 +287,11 @@ test("exec, logs and port-forward through the API server reach kwok's local mapp
   expect(result.stdout).toBe(`${workDir}\nmapped=yes\n`);
   expect(result.stderr).toBe('to-stderr\n');
   expect(result.status?.status).toBe('Success');
-  // kwok reports a non-zero exit as an InternalError, not NonZeroExitCode: kwokExecExitCode reads both.
+  // kwok reports a non-zero exit as an InternalError, not NonZeroExitCode: exitCodeOf reads both.
   const failing = await podExec(namespace, hubName, 'hub', ['bash', '-c', 'echo partial; exit 3']);
   expect(failing.stdout).toBe('partial\n');
   expect(failing.status?.reason).toBe('InternalError');
-  expect(kwokExecExitCode(failing.status!)).toBe(3);
+  expect(exitCodeOf(failing.status!)).toBe(3);
 
   // logs: a CRI-format file stands for the container's log.
   const logsFile = writeCriLog(path.join(c.dir, 'pods', hubName, 'hub.log'), ['[I hub] JupyterHub is now running', '[I hub] second line']);

@@ -151,23 +151,3 @@ export function writeCriLog(file: string, lines: string[], options: { stream?: '
   else fs.writeFileSync(file, text);
   return file;
 }
-
-/**
- * The exit code of a command run through a kwok exec mapping. kwok v0.8.0 reports a zero exit as
- * Success, as a kubelet does, but a non-zero one as a 500 InternalError whose message ends in
- * `cmd wait: <argv>: exit status N` (it wraps the exit error, so the streaming server does not
- * see an ExitError and sends no NonZeroExitCode/ExitCode cause). Undefined when the status is
- * neither (a real failure of the exec itself, e.g. "no exec found").
- */
-export function kwokExecExitCode(status: {
-  status?: string;
-  reason?: string;
-  message?: string;
-  details?: { causes?: { reason?: string; message?: string }[] };
-}): number | undefined {
-  if (status.status === 'Success') return 0;
-  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
-  if (status.reason === 'NonZeroExitCode' && cause && /^\d+$/.test(cause)) return Number(cause);
-  const m = /cmd wait: [\s\S]*: exit status (\d+)\s*$/.exec(status.message ?? '');
-  return m ? Number(m[1]) : undefined;
-}
