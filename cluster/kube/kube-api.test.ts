@@ -12,7 +12,7 @@ import { HarnessError, PrerequisiteError } from '../errors.js';
 import { fakeServer, kubeconfigFor } from '../../fixtures/fakes.js';
 import { Kube } from './kube-api.js';
 import { assertClusterAnswers, chooseKubeconfig, loadKubeconfig } from './kubeconfig.js';
-import { deploymentReady, podProblem, provisioningProblem } from './pod-status.js';
+import { claimProblem, deploymentReady, podProblem, type ClaimFacts } from './pod-status.js';
 
 const kubeconfigFile = kubeconfigFor;
 
@@ -108,16 +108,6 @@ test('pods that will not get ready by themselves are named with the reason', () 
   expect(podProblem(restarted, 2)).toBeUndefined();
   expect(podProblem({ metadata: { name: 'p' }, status: { phase: 'Pending' } })).toBeUndefined();
   expect(
-    provisioningProblem([
-      {
-        metadata: {},
-        involvedObject: { kind: 'PersistentVolumeClaim', name: 'ngshare-pvc' },
-        reason: 'ProvisioningFailed',
-        message: 'NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes',
-      },
-    ]),
-  ).toBe('volume claim ngshare-pvc: ProvisioningFailed: NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes');
-  expect(
     deploymentReady({
       metadata: { generation: 2 },
       spec: { replicas: 1, selector: {}, template: {} },
@@ -189,4 +179,63 @@ test("a namespace of that name that is not the run's is refused; a new one is cr
   } finally {
     api.close();
   }
+});
+
+test('a claim that cannot be bound is named with its access modes and storage class; one waiting for its first consumer is not', () => {
+  const ngshare: ClaimFacts = { name: 'ngshare-pvc', accessModes: ['ReadWriteMany'], storageClass: 'default', phase: 'Pending', instance: 'ngshare' };
+  const now = Date.parse('2026-12-02T10:00:30Z');
+  const at = (s: number) => new Date(Date.parse('2026-12-02T10:00:00Z') + s * 1000);
+  const pod = {
+    metadata: { name: 'ngshare-7d9-abc' },
+    spec: { containers: [], volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'ngshare-pvc' } }] },
+  };
+  const waiting = {
+    metadata: {},
+    involvedObject: { kind: 'PersistentVolumeClaim', name: 'ngshare-pvc' },
+    type: 'Normal',
+    reason: 'WaitForFirstConsumer',
+    message: 'waiting for first consumer to be created before binding',
+  };
+  expect(claimProblem([ngshare], [pod], [waiting], now)).toBeUndefined();
+
+  // Cinder or kind's local-path: the provisioner refuses the access mode.
+  const refused = claimProblem(
+    [ngshare],
+    [pod],
+    [
+      waiting,
+      {
+        metadata: {},
+        involvedObject: { kind: 'PersistentVolumeClaim', name: 'ngshare-pvc' },
+        type: 'Warning',
+        reason: 'ProvisioningFailed',
+        message: 'NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes',
+        firstTimestamp: at(29),
+      },
+    ],
+    now,
+  );
+  expect(refused?.message).toBe(
+    'volume claim ngshare-pvc (ReadWriteMany, storage class default) cannot be bound: ProvisioningFailed: NodePath only supports ReadWriteOnce and ReadWriteOncePod access modes',
+  );
+  expect(refused?.details).toContain("set pvc.accessModes: [ReadWriteOnce] in ngshare's values");
+  expect(refused?.details).toContain('claim: Normal WaitForFirstConsumer: waiting for first consumer to be created before binding');
+
+  // Static volumes, none of them ReadWriteMany: the scheduler says so; counted once it has said it for a few seconds.
+  const unschedulable = (first: Date) => ({
+    metadata: {},
+    involvedObject: { kind: 'Pod', name: 'ngshare-7d9-abc' },
+    type: 'Warning',
+    reason: 'FailedScheduling',
+    message: "0/1 nodes are available: 1 node(s) didn't find available persistent volumes to bind.",
+    firstTimestamp: first,
+  });
+  expect(claimProblem([ngshare], [pod], [waiting, unschedulable(at(28))], now)).toBeUndefined();
+  expect(claimProblem([ngshare], [pod], [waiting, unschedulable(at(20))], now)?.message).toBe(
+    "volume claim ngshare-pvc (ReadWriteMany, storage class default) cannot be bound: FailedScheduling: 0/1 nodes are available: 1 node(s) didn't find available persistent volumes to bind.",
+  );
+  expect(claimProblem([{ ...ngshare, phase: 'Bound' }], [pod], [unschedulable(at(0))], now)).toBeUndefined();
+  expect(claimProblem([{ ...ngshare, storageClass: undefined }], [pod], [unschedulable(at(0))], now)?.message).toContain(
+    '(ReadWriteMany, no storage class (and no default one))',
+  );
 });

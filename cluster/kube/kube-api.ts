@@ -3,12 +3,22 @@
  * bounded rollout waits that fail early on crash loops, image pull errors, restarts and claims
  * that cannot bind, and the pods, logs and events of the diagnostics bundle.
  */
-import { ApiException, AppsV1Api, CoreV1Api, type CoreV1Event, type KubeConfig, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  StorageV1Api,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Deployment,
+  type V1PersistentVolumeClaim,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { HarnessError } from '../errors.js';
 import { waitFor } from '../wait.js';
 import { kubeconfigFor } from './kubeconfig.js';
 import { MANAGED_BY, RUN_LABEL, type KubeTarget } from './kube-types.js';
-import { deploymentReady, deploymentSummary, podProblem, provisioningProblem } from './pod-status.js';
+import { claimFacts, claimProblem, deploymentReady, deploymentSummary, eventsOf, podProblem } from './pod-status.js';
 
 export function isNotFound(err: unknown): boolean {
   return err instanceof ApiException && err.code === 404;
@@ -86,25 +96,58 @@ export class Kube {
     return items.sort((a, b) => t(a) - t(b));
   }
 
-  /** Throws the first reason a pod of the namespace will not get ready by itself. */
-  async failFastOnBrokenPods(maxRestarts = 1, ignorePod: (pod: V1Pod) => boolean = () => false): Promise<void> {
-    for (const pod of await this.pods()) {
-      if (ignorePod(pod)) continue;
-      const problem = podProblem(pod, maxRestarts);
-      if (problem) {
-        const container = (pod.status?.containerStatuses ?? []).find((s) => s.restartCount > 0 || s.state?.waiting)?.name;
-        const logs = container ? await this.logs(pod.metadata!.name!, container, { previous: true, tailLines: 20 }).catch(() => '') : '';
-        throw new HarnessError('kube', problem, logs ? `last log lines of ${container}:\n${logs.trimEnd()}` : undefined);
-      }
+  async claims(): Promise<V1PersistentVolumeClaim[]> {
+    return (await this.core.listNamespacedPersistentVolumeClaim({ namespace: this.namespace })).items;
+  }
+
+  /** The cluster's default storage class, if there is one and this user may read storage classes. */
+  async defaultStorageClass(): Promise<string | undefined> {
+    try {
+      const classes = (await this.kc.makeApiClient(StorageV1Api).listStorageClass()).items;
+      return classes.find((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true')?.metadata?.name;
+    } catch {
+      return undefined; // a user with namespace rights only: the message says "no storage class" instead
     }
-    const provisioning = provisioningProblem(await this.events());
-    if (provisioning) throw new HarnessError('kube', provisioning);
+  }
+
+  /**
+   * Throws the first reason a pod of the namespace will not get ready by itself, with the pod's
+   * events and its container's last log lines; or a claim that cannot be bound, with its events.
+   */
+  async failFastOnBrokenPods(maxRestarts = 1, ignorePod: (pod: V1Pod) => boolean = () => false): Promise<void> {
+    const pods = (await this.pods()).filter((p) => !ignorePod(p));
+    let events: CoreV1Event[] | undefined;
+    for (const pod of pods) {
+      const problem = podProblem(pod, maxRestarts);
+      if (!problem) continue;
+      const name = pod.metadata!.name!;
+      const container = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+        (s) => s.restartCount > 0 || s.state?.waiting,
+      )?.name;
+      const logs = container ? await this.logs(name, container, { previous: true, tailLines: 20 }).catch(() => '') : '';
+      events ??= await this.events();
+      const said = eventsOf(events, 'Pod', name);
+      const details = [
+        ...(said.length ? [`events of pod ${name}:`, ...said.map((l) => `  ${l}`)] : []),
+        ...(logs ? [`last log lines of ${container}:`, logs.trimEnd()] : []),
+      ];
+      throw new HarnessError('kube', problem, details.join('\n') || undefined);
+    }
+    const claims = await this.claims();
+    if (!claims.some((c) => (c.status?.phase ?? 'Pending') === 'Pending')) return;
+    const defaultClass = claims.some((c) => !c.spec?.storageClassName) ? await this.defaultStorageClass() : undefined;
+    const claim = claimProblem(
+      claims.map((c) => claimFacts(c, defaultClass)),
+      pods,
+      events ?? (await this.events()),
+    );
+    if (claim) throw new HarnessError('kube', claim.message, claim.details);
   }
 
   /**
    * Waits until the named deployments (all of the namespace's when none are named) are rolled out.
-   * Crash loops, image pull errors, more than `maxRestarts` restarts and failed volume provisioning
-   * end the wait at once, with the pod's last log lines.
+   * Crash loops, image pull errors, more than `maxRestarts` restarts and claims that cannot be
+   * bound end the wait at once, with the pod's or the claim's events and the pod's last log lines.
    */
   async awaitRollout(options: {
     names?: string[];

@@ -3,7 +3,7 @@
  * get` and `describe`: why a pod will not become ready by itself, whether a deployment is rolled
  * out, one line per pod or event. Pure, so the unit tests pin it with recorded objects.
  */
-import type { CoreV1Event, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 
 const fatalWaiting = new Set([
   'CrashLoopBackOff',
@@ -64,8 +64,91 @@ export function eventLine(e: CoreV1Event): string {
   return [stamp, e.type ?? '', e.reason ?? '', `${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}`, (e.message ?? '').trim()].join('\t');
 }
 
-/** PVCs whose provisioning failed stay Pending for ever: name them instead of waiting out the bound. */
-export function provisioningProblem(events: CoreV1Event[]): string | undefined {
-  const e = events.find((x) => x.reason === 'ProvisioningFailed' && x.involvedObject?.kind === 'PersistentVolumeClaim');
-  return e ? `volume claim ${e.involvedObject?.name}: ${e.reason}: ${(e.message ?? '').split('\n')[0]}` : undefined;
+/** When an event was last (or first) seen, in ms since the epoch; 0 when it says nothing. */
+export function eventTime(e: CoreV1Event, which: 'first' | 'last' = 'last'): number {
+  const t =
+    which === 'first' ? (e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp) : (e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp);
+  return t ? new Date(t).getTime() : 0;
+}
+
+/** The events about one object, oldest first, as lines for an error's details. */
+export function eventsOf(events: CoreV1Event[], kind: string, name: string, max = 10): string[] {
+  return events
+    .filter((e) => e.involvedObject?.kind === kind && e.involvedObject?.name === name)
+    .sort((a, b) => eventTime(a) - eventTime(b))
+    .slice(-max)
+    .map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${(e.message ?? '').trim()}${(e.count ?? 1) > 1 ? ` (${e.count} times)` : ''}`);
+}
+
+/** A claim as the error about it names it: its access modes and storage class. */
+export interface ClaimFacts {
+  name: string;
+  accessModes: string[];
+  /** Its storage class, or the cluster's default one it gets; undefined when neither is known. */
+  storageClass: string | undefined;
+  phase: string;
+  /** The release whose chart made it (app.kubernetes.io/instance), for the hint. */
+  instance?: string;
+}
+
+export function claimFacts(claim: V1PersistentVolumeClaim, defaultClass: string | undefined): ClaimFacts {
+  return {
+    name: claim.metadata?.name ?? '?',
+    accessModes: claim.spec?.accessModes ?? [],
+    storageClass: claim.spec?.storageClassName ?? defaultClass,
+    phase: claim.status?.phase ?? 'Pending',
+    instance: claim.metadata?.labels?.['app.kubernetes.io/instance'],
+  };
+}
+
+/** How long a scheduler's complaint about a claim must last before it counts (it retries while a volume binds). */
+export const claimGraceMs = 5_000;
+
+const cannotBind = /persistent ?volume|PersistentVolumeClaim/i;
+
+/**
+ * A claim that will stay Pending for ever, and why, from what the cluster said about it: its own
+ * Warning events (ProvisioningFailed, FailedBinding), or its pod's FailedScheduling over volumes
+ * for longer than `claimGraceMs`. A claim merely waiting for its first consumer
+ * (WaitForFirstConsumer, a Normal event) is not a problem. The error names the claim, its access
+ * modes and its storage class, and what to set when it asked for ReadWriteMany.
+ */
+export function claimProblem(claims: ClaimFacts[], pods: V1Pod[], events: CoreV1Event[], now = Date.now()): { message: string; details: string } | undefined {
+  const pending = claims.filter((c) => c.phase === 'Pending');
+  for (const claim of pending) {
+    const own = events.filter(
+      (e) =>
+        e.type === 'Warning' &&
+        e.involvedObject?.kind === 'PersistentVolumeClaim' &&
+        e.involvedObject.name === claim.name &&
+        /ProvisioningFailed|FailedBinding/.test(e.reason ?? ''),
+    );
+    const users = pods.filter((p) => (p.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim.name));
+    const scheduling = events.filter(
+      (e) =>
+        e.type === 'Warning' &&
+        e.reason === 'FailedScheduling' &&
+        e.involvedObject?.kind === 'Pod' &&
+        users.some((p) => p.metadata?.name === e.involvedObject.name) &&
+        cannotBind.test(e.message ?? '') &&
+        now - eventTime(e, 'first') >= claimGraceMs,
+    );
+    const said = own.at(-1) ?? scheduling.at(-1);
+    if (!said) continue;
+    const modes = claim.accessModes.join(', ') || 'no access mode';
+    const where = claim.storageClass ? `storage class ${claim.storageClass}` : 'no storage class (and no default one)';
+    const message = `volume claim ${claim.name} (${modes}, ${where}) cannot be bound: ${said.reason}: ${(said.message ?? '').split('\n')[0].trim()}`;
+    const hint = claim.accessModes.includes('ReadWriteMany')
+      ? claim.instance === 'ngshare' || /^ngshare/.test(claim.name)
+        ? `ngshare's chart asks ReadWriteMany by default; ${where} gives none (Jetstream's Cinder and kind's local-path give ReadWriteOnce only): set pvc.accessModes: [ReadWriteOnce] in ngshare's values (the tutorial's nbgrader/ngshare-config.yaml), or pvc.storageClassName to a class that offers ReadWriteMany`
+        : `the claim asks ReadWriteMany, which ${where} may not offer: use a storage class that does, or ReadWriteOnce in the chart's values`
+      : `check that ${where} exists and can provision ${modes} volumes of the size asked`;
+    const lines = [
+      hint,
+      ...eventsOf(events, 'PersistentVolumeClaim', claim.name).map((l) => `claim: ${l}`),
+      ...users.flatMap((p) => eventsOf(events, 'Pod', p.metadata?.name ?? '').map((l) => `pod ${p.metadata?.name}: ${l}`)),
+    ];
+    return { message, details: lines.join('\n') };
+  }
+  return undefined;
 }
