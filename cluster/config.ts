@@ -120,6 +120,13 @@ export interface HarnessConfig {
      */
     adminToken: string | undefined;
     deployRepo: string | undefined;
+    /**
+     * Where the charts come from instead of the public repositories (E2E_CHARTS): a directory of
+     * <chart>-<version>.tgz (or chart directories), or a repository URL; and one chart's own
+     * (E2E_CHART_JUPYTERHUB, E2E_CHART_NGSHARE): a chart directory, a .tgz, or a repository URL.
+     */
+    charts: string | undefined;
+    chart: { jupyterhub: string | undefined; ngshare: string | undefined };
     bakedImage: boolean;
     dryRun: boolean;
   };
@@ -144,6 +151,12 @@ function port(value: string | undefined, name: string): number | undefined {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${name}=${value} is not a port number (1-65535)`);
   return n;
+}
+
+/** A chart source as given: a URL as it is, a path resolved against the project root. */
+function chartSpec(rootDir: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  return /^(https?|oci):\/\//.test(value) ? value : path.resolve(rootDir, value);
 }
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
@@ -189,6 +202,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       existingRelease: truthy(env.E2E_EXISTING_RELEASE),
       adminToken: env.E2E_HUB_ADMIN_TOKEN?.trim() || undefined,
       deployRepo: env.E2E_DEPLOY_REPO || undefined,
+      charts: chartSpec(rootDir, env.E2E_CHARTS),
+      chart: { jupyterhub: chartSpec(rootDir, env.E2E_CHART_JUPYTERHUB), ngshare: chartSpec(rootDir, env.E2E_CHART_NGSHARE) },
       bakedImage: truthy(env.E2E_BAKED_IMAGE),
       dryRun: truthy(env.E2E_DRY_RUN),
     },

@@ -1,16 +1,14 @@
 /**
- * Helm, as argv arrays: the two chart repositories the tutorial adds, and `helm upgrade --install`
- * of ngshare and JupyterHub with the values files in the order the tutorial passes them. Every
+ * Helm, as argv arrays: the chart repositories (the tutorial's two, or the ones --charts names),
+ * and `helm upgrade --install` of ngshare and JupyterHub, from a repository or a local chart, with
+ * the values files in the order the tutorial passes them. Every
  * command names the kubeconfig and context explicitly, and keeps Helm's repository list in the
  * harness's cache instead of the user's own (~/.config/helm is never touched).
  */
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
-import { chartRepos } from '../versions.js';
 import type { HelmRelease, KubeTarget } from './kube-types.js';
 import { runTool, type ToolEnv } from './tools.js';
-
-export type RepoName = keyof typeof chartRepos;
 
 /** Global flags that keep Helm's repository list and cache under the harness's cache directory. */
 export function repoStoreArgs(cacheDir: string): string[] {
@@ -21,13 +19,12 @@ export function targetArgs(target: KubeTarget): string[] {
   return ['--kubeconfig', target.kubeconfig, '--kube-context', target.context];
 }
 
-export function repoAddArgv(repo: RepoName, cacheDir: string): string[] {
-  const { name, url } = chartRepos[repo];
-  return ['repo', 'add', name, url, '--force-update', ...repoStoreArgs(cacheDir)];
+export function repoAddArgv(repo: { name: string; url: string }, cacheDir: string): string[] {
+  return ['repo', 'add', repo.name, repo.url, '--force-update', ...repoStoreArgs(cacheDir)];
 }
 
-export function repoUpdateArgv(repos: RepoName[], cacheDir: string): string[] {
-  return ['repo', 'update', ...repos.map((r) => chartRepos[r].name), ...repoStoreArgs(cacheDir)];
+export function repoUpdateArgv(names: string[], cacheDir: string): string[] {
+  return ['repo', 'update', ...names, ...repoStoreArgs(cacheDir)];
 }
 
 export function chartSearchArgv(chart: string, version: string, cacheDir: string): string[] {
@@ -40,8 +37,8 @@ export function upgradeInstallArgv(release: HelmRelease, target: KubeTarget, cac
     '--install',
     release.name,
     release.chart,
-    '--version',
-    release.version,
+    // A local chart is the version it is; Helm ignores --version for a path.
+    ...(release.source.kind === 'local' ? [] : ['--version', release.version]),
     '--namespace',
     release.namespace,
     ...release.valuesFiles.flatMap((f) => ['--values', f]),
@@ -87,19 +84,18 @@ export function helm(args: string[], env: ToolEnv & { timeoutMs?: number; label?
 }
 
 /** Fails with a clear message unless `helm search repo` lists the chart at exactly that version. */
-export function assertChartListed(chart: string, version: string, searchJson: string): void {
+export function assertChartListed(chart: string, version: string, searchJson: string, repositoryUrl: string): void {
   let entries: Array<{ name: string; version: string }>;
   try {
     entries = JSON.parse(searchJson || '[]') as Array<{ name: string; version: string }>;
   } catch {
     throw new HarnessError('helm', `search repo ${chart} printed something that is not JSON`, searchJson.slice(0, 500));
   }
-  const repo = chart.split('/')[0] as RepoName;
+  const repo = chart.split('/')[0];
   if (!entries.some((e) => e.name === chart && e.version === version)) {
-    const url = chartRepos[repo]?.url ?? 'its repository';
     throw new HarnessError(
       'helm',
-      `chart ${chart} ${version} is not in the chart repository ${repo} (${url})`,
+      `chart ${chart} ${version} is not in the chart repository ${repo} (${repositoryUrl})`,
       entries.length ? `listed: ${entries.map((e) => `${e.name} ${e.version}`).join(', ')}` : 'the repository lists no such chart',
     );
   }

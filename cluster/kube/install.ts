@@ -9,17 +9,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { StackVariant } from '../config.js';
+import { HarnessError } from '../errors.js';
 import { HubClient } from '../hub-client.js';
 import { formatDuration, logger } from '../log.js';
 import type { Run } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import { buildImage, hasImage } from './docker.js';
+import { describeSource } from './charts.js';
 import { assertChartListed, chartSearchArgv, helm, repoAddArgv, repoUpdateArgv, upgradeInstallArgv } from './helm.js';
 import { kindArgv } from './kind.js';
 import { Kube } from './kube-api.js';
 import { RUN_LABEL, kubeTimeouts, type BakedImage, type HelmRelease, type KubeState, type KubeStep } from './kube-types.js';
+import { eventsOf } from './pod-status.js';
 import { componentSelectors, layoutOfStack, releaseNames, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
-import { proxyForward, startForwardDaemon } from './port-forward.js';
+import { forwardErrors, proxyForward, startForwardDaemon } from './port-forward.js';
 import { runTool } from './tools.js';
 import { startUserServers, stopUserServers } from './user-servers.js';
 import { layerYaml } from './values.js';
@@ -132,63 +135,96 @@ export function namespaceStep(layout: KubeLayout): KubeStep {
   };
 }
 
-/** The install, the tutorial's way: the two repos, ngshare first, then JupyterHub with the files in order, then the rollout. */
+/** The chart repositories the releases come from, each once (the tutorial adds jupyterhub's first). */
+function repositoriesOf(releases: HelmRelease[]): Array<{ name: string; url: string }> {
+  const repos = new Map<string, string>();
+  for (const { source } of releases) if (source.kind === 'repository') repos.set(source.repoName, source.url);
+  return [...repos].map(([name, url]) => ({ name, url }));
+}
+
+/** "chart jupyterhub/jupyterhub 4.3.3", or for a local chart its path and the version it says it is. */
+function chartWords(release: HelmRelease): string {
+  return release.source.kind === 'local' ? `chart ${release.chart} (version ${release.version})` : `chart ${release.chart} ${release.version}`;
+}
+
+/** The install, the tutorial's way: the chart sources, ngshare first, then JupyterHub with the files in order, then the rollout. */
 export function helmSteps(layout: KubeLayout, rendered: RenderedValues): KubeStep[] {
   const { cacheDir } = layout;
   const { ngshare, hub } = layout.releases;
   const all = [...rendered.ngshare, ...rendered.jupyterhub];
+  const fromRepository = [ngshare, hub].filter((r) => r.source.kind === 'repository');
+  const repos = repositoriesOf([hub, ngshare]);
+  const tutorialsOnly = fromRepository.every((r) => r.source.origin === "the tutorial's repository");
+  const elsewhere = [ngshare, hub].filter((r) => r.source.kind !== 'repository');
   const install = (release: HelmRelease, title: string): KubeStep => ({
     title,
     commands: [['helm', ...upgradeInstallArgv(release, layout.target, cacheDir)]],
     run: ({ run }) => installRelease(run, layout, release),
   });
-  return [
+  const steps: KubeStep[] = [
     {
       title: "Write the values files into the run directory (mode 0600: they hold the run's secrets)",
       notes: all.map((l) => `${path.join(layout.valuesDir, l.chart, l.file)} ← ${l.origin}`),
       run: async () => writeValuesFiles(layout, rendered),
     },
-    {
-      title: "Add the tutorial's chart repositories (to the harness's own Helm repository list, not ~/.config/helm)",
-      commands: [
-        ['helm', ...repoAddArgv('jupyterhub', cacheDir)],
-        ['helm', ...repoAddArgv('ngshare', cacheDir)],
-        ['helm', ...repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir)],
-      ],
-      run: async () => {
-        await helm(repoAddArgv('jupyterhub', cacheDir), { timeoutMs: 120_000, label: 'repo add jupyterhub' });
-        await helm(repoAddArgv('ngshare', cacheDir), { timeoutMs: 120_000, label: 'repo add ngshare' });
-        await helm(repoUpdateArgv(['jupyterhub', 'ngshare'], cacheDir), { timeoutMs: 180_000, label: 'repo update' });
+  ];
+  if (repos.length) {
+    steps.push(
+      {
+        title: `Add the ${tutorialsOnly ? "tutorial's " : ''}chart repositories (to the harness's own Helm repository list, not ~/.config/helm)`,
+        commands: [
+          ...repos.map((r) => ['helm', ...repoAddArgv(r, cacheDir)]),
+          [
+            'helm',
+            ...repoUpdateArgv(
+              repos.map((r) => r.name),
+              cacheDir,
+            ),
+          ],
+        ],
+        run: async () => {
+          for (const r of repos) await helm(repoAddArgv(r, cacheDir), { timeoutMs: 120_000, label: `repo add ${r.name}` });
+          await helm(
+            repoUpdateArgv(
+              repos.map((r) => r.name),
+              cacheDir,
+            ),
+            { timeoutMs: 180_000, label: 'repo update' },
+          );
+        },
       },
-    },
-    {
-      title: 'Check that the pinned chart versions are in them',
-      commands: [
-        ['helm', ...chartSearchArgv(ngshare.chart, ngshare.version, cacheDir)],
-        ['helm', ...chartSearchArgv(hub.chart, hub.version, cacheDir)],
-      ],
-      run: async () => {
-        for (const r of [ngshare, hub]) {
-          const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), { timeoutMs: 60_000, label: `search repo ${r.chart}` });
-          assertChartListed(r.chart, r.version, stdout);
-        }
+      {
+        title: 'Check that the pinned chart versions are in them',
+        commands: fromRepository.map((r) => ['helm', ...chartSearchArgv(r.chart, r.version, cacheDir)]),
+        run: async () => {
+          for (const r of fromRepository) {
+            const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), { timeoutMs: 60_000, label: `search repo ${r.chart}` });
+            assertChartListed(r.chart, r.version, stdout, r.source.kind === 'repository' ? r.source.url : '');
+          }
+        },
       },
-    },
-    install(ngshare, `Install ngshare (tutorial Step 1): chart ${ngshare.chart} ${ngshare.version} as release ${ngshare.name}`),
-    install(
-      hub,
-      `Install JupyterHub with the ngshare service and the nbgrader postStart (tutorial Steps 2 and 3): chart ${hub.chart} ${hub.version} as release ${hub.name}`,
-    ),
+    );
+  }
+  if (elsewhere.length) {
+    steps.push({
+      title: 'Use the charts given instead of the public repositories (read when the run was planned: each is the chart it is given for)',
+      notes: elsewhere.map((r) => describeSource(r.source)),
+    });
+  }
+  steps.push(
+    install(ngshare, `Install ngshare (tutorial Step 1): ${chartWords(ngshare)} as release ${ngshare.name}`),
+    install(hub, `Install JupyterHub with the ngshare service and the nbgrader postStart (tutorial Steps 2 and 3): ${chartWords(hub)} as release ${hub.name}`),
     {
       title: 'Await the rollouts',
       notes: [
         `client-node: every Deployment in namespace ${layout.namespace} available within ${kubeTimeouts.rolloutMs / 60_000} min`,
-        "stops at once on CrashLoopBackOff, image pull errors, more than 1 restart or failed volume provisioning, with the pod's last log lines",
+        'stops at once on CrashLoopBackOff, image pull errors, more than 1 restart, or a volume claim an event says cannot be provisioned or bound (not one merely waiting for its first consumer), naming the pod or the claim (its access modes and storage class) with its events',
         ...(layout.variant.ngshareStorageNotWritable ? ['ngshare is left out: the variant makes it fail'] : []),
       ],
       run: () => awaitStackRollout(Kube.connect(layout.target, layout.namespace), layout),
     },
-  ];
+  );
+  return steps;
 }
 
 /** A port-forward on 127.0.0.1 to a ready proxy pod, as a detached process recorded for teardown; the hub's URLs become its. */
@@ -202,6 +238,7 @@ export function forwardStep(layout: KubeLayout): KubeStep {
         namespace: layout.namespace,
         ...proxyForward,
         portFile: run.dirs.path('port-forward.port'),
+        errorFile: forwardErrorFile(run),
       });
       details.portForward = forward;
       state.hubUrl = `http://127.0.0.1:${forward.port}`;
@@ -210,18 +247,72 @@ export function forwardStep(layout: KubeLayout): KubeStep {
   };
 }
 
+const forwardErrorFile = (run: Run) => run.dirs.path('port-forward.errors.jsonl');
+
+/** Connections through the port-forward that failed the same way this many times end the hub's wait. */
+const forwardFailuresToGiveUp = 3;
+
+/**
+ * Ends the hub's wait at once when the port-forward itself cannot carry a connection, naming what
+ * the API server or the node said (`error dialing backend: …`) and the pod's events, instead of a
+ * bare socket error at the bound.
+ */
+async function failWhenForwardFails(run: Run, state: KubeState, since: number): Promise<void> {
+  const errors = forwardErrors(forwardErrorFile(run), since);
+  if (errors.length < forwardFailuresToGiveUp) return;
+  const last = errors[errors.length - 1];
+  const { details } = state;
+  const events = last.pod
+    ? await Kube.connect(details.target, details.namespace)
+        .events()
+        .then((all) => eventsOf(all, 'Pod', last.pod!))
+        .catch(() => [])
+    : [];
+  throw new HarnessError(
+    'port-forward',
+    `the hub at ${state.hubApiUrl} cannot be reached: ${errors.length} connections through the port-forward to pod ${last.pod ?? '(none ready)'} port ${proxyForward.podPort} failed; the last: ${last.message}`,
+    [
+      /error dialing backend|dial tcp/.test(last.message)
+        ? "the API server cannot reach the node's kubelet, which carries a pod's port-forward (and its exec and logs)"
+        : '',
+      ...(events.length ? [`events of pod ${last.pod}:`, ...events.map((l) => `  ${l}`)] : []),
+      `the forwarder's log: ${run.dirs.path('port-forward.log')}`,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+}
+
+/** The hub answers through its public URL (a port-forward that cannot carry a connection ends the wait at once). */
+export function hubStep(layout: KubeLayout): KubeStep {
+  return {
+    title: 'Await the hub through its public URL',
+    notes: [
+      `GET <hub>/hub/api/ until it answers, within ${kubeTimeouts.hubMs / 60_000} min`,
+      ...(layout.platform === 'kind'
+        ? []
+        : [
+            `through the port-forward: ${forwardFailuresToGiveUp} connections it cannot carry end the wait, with what the API server said and the pod's events`,
+          ]),
+    ],
+    run: async ({ state, run, details }) => {
+      const client = new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret));
+      const since = Date.now();
+      await waitFor(() => client.info(), {
+        what: `hub API at ${state.hubApiUrl}`,
+        timeoutMs: kubeTimeouts.hubMs,
+        intervalMs: 2_000,
+        failFast: details.portForward ? () => failWhenForwardFails(run, state, since) : undefined,
+      });
+    },
+  };
+}
+
 /** The hub answers through its public URL; then the run's users and their servers. */
 export function userSteps(layout: KubeLayout): KubeStep[] {
   const { instructor, student } = layout.names;
   return [
-    {
-      title: 'Await the hub through its public URL',
-      notes: [`GET <hub>/hub/api/ until it answers, within ${kubeTimeouts.hubMs / 60_000} min`],
-      run: async ({ state, run, details }) => {
-        const client = new HubClient(state.hubApiUrl, run.secrets.get(details.tokenSecret));
-        await waitFor(() => client.info(), { what: `hub API at ${state.hubApiUrl}`, timeoutMs: kubeTimeouts.hubMs, intervalMs: 2_000 });
-      },
-    },
+    hubStep(layout),
     {
       title: `Create the run's users ${instructor} and ${student} and start their servers`,
       notes: [

@@ -28,7 +28,7 @@ import { Kube, listRunNamespaces } from './kube-api.js';
 import { assertClusterAnswers, chooseKubeconfig, kubeconfigFor, loadKubeconfig } from './kubeconfig.js';
 import { KubeStack, OwnedKubeStack } from './kube-stack.js';
 import type { KubeDetails, KubeState, KubeStep } from './kube-types.js';
-import { buildLayout, ngshareUrls, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
+import { buildLayout, chartsSummary, ngshareUrls, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
 import { proxyForward, serveForward } from './port-forward.js';
 import { detailsOf, kubePlan, log, runKubeSteps } from './run-steps.js';
 import { removeCommon, removeRecorded } from './teardown.js';
@@ -162,7 +162,10 @@ export class JetstreamDriver implements PlatformDriver<KubeDetails>, Planner, Re
         : `releases:      ${r.ngshare.name} (${r.ngshare.chart} ${r.ngshare.version}), ${r.hub.name} (${r.hub.chart} ${r.hub.version})`,
       ...(layout.existingRelease
         ? []
-        : [`values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`]),
+        : [
+            `charts from:   ${chartsSummary(layout)}`,
+            `values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`,
+          ]),
       `users:         ${layout.names.instructor} (instructor), ${layout.names.student} (student); course ${layout.names.courseId} (run-unique names on a shared cluster)`,
       `hub:           http://127.0.0.1:<free port>, a port-forward to the proxy pod's port ${proxyForward.podPort}`,
     ];

@@ -19,7 +19,7 @@ import { helmSteps, imagesToLoad, loadImages, namespaceStep, redeployStack, user
 import { kindArgv, runClusters } from './kind.js';
 import { OwnedKubeStack } from './kube-stack.js';
 import type { KubeDetails, KubeState, KubeStep } from './kube-types.js';
-import { buildLayout, hubNodePort, kindConfigYaml, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
+import { buildLayout, chartsSummary, hubNodePort, kindConfigYaml, renderForHelm, type KubeLayout, type RenderedValues } from './layout.js';
 import { detailsOf, kubePlan, log, runKubeSteps } from './run-steps.js';
 import { removeCommon, removeRecorded } from './teardown.js';
 import { checkTools, runTool } from './tools.js';
@@ -92,6 +92,7 @@ export class KindDriver implements PlatformDriver<KubeDetails>, Planner, Reaper 
       `kubeconfig:    ${layout.target.kubeconfig} (${layout.kubeconfigSource}), context ${layout.target.context}`,
       `namespace:     ${layout.namespace}`,
       `releases:      ${layout.releases.ngshare.name} (${layout.releases.ngshare.chart} ${layout.releases.ngshare.version}), ${layout.releases.hub.name} (${layout.releases.hub.chart} ${layout.releases.hub.version})`,
+      `charts from:   ${chartsSummary(layout)}`,
       `values from:   ${layout.deployRepo ? `deployment repository ${layout.deployRepo}` : 'the project (cluster/kube/values/)'}`,
       `singleuser:    ${layout.baked ? `baked image ${layout.baked.name}:${layout.baked.tag}, side-loaded` : `${versions.singleuserImage.name}:${versions.singleuserImage.tag}, packages installed by postStart (the tutorial's way)`}`,
       `users:         ${layout.names.instructor} (instructor, ngshare admin), ${layout.names.student} (student); course ${layout.names.courseId}`,

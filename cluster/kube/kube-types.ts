@@ -38,11 +38,25 @@ export interface KubeTarget {
   context: string;
 }
 
+export type ChartName = 'ngshare' | 'jupyterhub';
+
+/** Where a chart comes from (charts.ts): a chart repository, an OCI registry, or a local .tgz or chart directory. */
+export type ChartSource = {
+  chart: ChartName;
+  /** The chart's version: the pin, or what a local chart's Chart.yaml says. */
+  version: string;
+  /** What Helm is given: repo/chart, oci://…/chart, or the local path. */
+  ref: string;
+  /** Which setting chose it, for messages: "the tutorial's repository", "--charts ../shared/charts". */
+  origin: string;
+} & ({ kind: 'repository'; repoName: string; url: string } | { kind: 'oci' } | { kind: 'local'; path: string; packaged: boolean });
+
 export interface HelmRelease {
   name: string;
-  /** repo/chart, e.g. jupyterhub/jupyterhub */
+  /** What Helm installs it from: repo/chart (e.g. jupyterhub/jupyterhub), oci://…, or a local path. */
   chart: string;
   version: string;
+  source: ChartSource;
   namespace: string;
   /** In the order Helm layers them: later files win. */
   valuesFiles: string[];
@@ -74,6 +88,8 @@ export interface KubeDetails {
   /** What the install was made from, so a redeploy renders the same values with another variant. */
   variant: StackVariant;
   deployRepo?: string;
+  /** --charts and --chart-<name> of the install (a redeploy installs from the same place). */
+  chartOptions?: { charts?: string; chart?: Partial<Record<ChartName, string>> };
   bakedImage: boolean;
 }
 

@@ -20,6 +20,7 @@ const layers: Record<string, 0 | 1 | 2 | 3 | 4> = {
   'pod-status.ts': 1,
   'exec.ts': 1,
   'values.ts': 1,
+  'charts.ts': 1,
   'control-plane/certs.ts': 1,
   'control-plane/components.ts': 1,
   'control-plane/kwok-config.ts': 1,

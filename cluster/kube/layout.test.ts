@@ -28,6 +28,11 @@ test("kind keeps the tutorial's names; a shared cluster gets run-unique ones", (
     student: 'e2e-112233ab12-student',
     courseId: 'course101-112233ab12',
   });
+  // z2jh names its cluster-scoped objects after the release: on a shared cluster the hub's is the run's own.
+  const jetstream = buildLayout('jetstream', context({ E2E_KUBECONFIG: '/nonexistent/kubeconfig' }));
+  expect([jetstream.releases.ngshare.name, jetstream.releases.hub.name]).toEqual(['ngshare', 'e2e-112233ab12-jhub']);
+  expect(buildLayout('kind', context()).releases.hub.name).toBe('jhub');
+  expect(buildLayout('jetstream', context({ E2E_KUBECONFIG: '/nonexistent/kubeconfig', E2E_EXISTING_RELEASE: '1' })).releases.hub.name).toBe('jhub');
 });
 
 test("withoutNbgrader: the values file that installs nbgrader is not passed, as in the tutorial's mistake", () => {

@@ -12,9 +12,10 @@ import type { StackVariant } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { StackService } from '../platform.js';
 import { shortRunId, type Run } from '../run/index.js';
-import { kindNodeImageDigest, ngshareSqlalchemy2, tutorial, versions } from '../versions.js';
+import { chartRepos, kindNodeImageDigest, ngshareSqlalchemy2, tutorial, versions } from '../versions.js';
+import { describeSource, resolveChartSources, type ChartOptions } from './charts.js';
 import { chooseKubeconfig } from './kubeconfig.js';
-import type { BakedImage, HelmRelease, KubeDetails, KubePlatform, KubeTarget } from './kube-types.js';
+import type { BakedImage, ChartSource, HelmRelease, KubeDetails, KubePlatform, KubeTarget } from './kube-types.js';
 import { fillTemplate, projectFile, readDeployRepo, readYamlFile, valuesDir, type SkippedFile, type TemplateVars, type ValuesLayer } from './values.js';
 
 export interface RunNames {
@@ -35,6 +36,19 @@ export function runNames(platform: KubePlatform, runId: string): RunNames {
 
 /** Release names of the tutorial: `helm install ngshare …` and install_jhub.sh's `jhub`. */
 export const releaseNames = { ngshare: 'ngshare', hub: 'jhub' } as const;
+
+/**
+ * The hub's release of an install on a shared cluster gets the run's name (e2e-<id>-jhub): z2jh
+ * names its cluster-scoped objects after the release (the user scheduler's ClusterRole and
+ * ClusterRoleBinding `<release>-user-scheduler`), and a course cluster runs the tutorial's `jhub`,
+ * whose objects Helm refuses to adopt ("invalid ownership metadata"). The user scheduler stays, as
+ * the tutorial deploys it. ngshare's chart makes nothing cluster-scoped: its release keeps the
+ * tutorial's name, so the tutorial's service URLs apply in the run's namespace. A cluster of the
+ * run's own keeps the tutorial's names.
+ */
+export function hubReleaseName(platform: KubePlatform, runId: string, existingRelease: boolean): string {
+  return platform === 'jetstream' && !existingRelease ? `e2e-${shortRunId(runId)}-${releaseNames.hub}` : releaseNames.hub;
+}
 
 /** Pods of each component, by the labels the two charts give them (ngshare's is its release name). */
 export const componentSelectors: Record<StackService, string> = {
@@ -77,6 +91,8 @@ export function layoutOfStack(run: Run, platform: KubePlatform, details: KubeDet
         namespace: details.namespace,
         existingRelease: false,
         deployRepo: details.deployRepo,
+        charts: details.chartOptions?.charts,
+        chart: { jupyterhub: details.chartOptions?.chart?.jupyterhub, ngshare: details.chartOptions?.chart?.ngshare },
         bakedImage: details.bakedImage,
       },
     },
@@ -132,8 +148,17 @@ export interface KubeLayout {
   /** The ngshare image the harness builds and side-loads (variant ngshareSqlalchemy2). */
   ngshareImage?: BakedImage;
   deployRepo?: string;
+  /** --charts and --chart-<name> as given (kept in the state, so a redeploy installs from the same place). */
+  chartOptions: ChartOptions;
   /** The troubleshooting variant deployed (the tutorial done right when empty). */
   variant: StackVariant;
+}
+
+/** Where the charts come from, for a plan's summary. */
+export function chartsSummary(layout: KubeLayout): string {
+  const sources = [layout.releases.ngshare.source, layout.releases.hub.source];
+  if (sources.every((s) => s.origin === "the tutorial's repository")) return "the tutorial's repositories, at the pinned versions";
+  return sources.map(describeSource).join('; ');
 }
 
 /** Names of the variant's switches that are on, for messages. */
@@ -173,10 +198,20 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
   }
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace ${namespace} is not a valid namespace name`);
   const valuesDir = ctx.dirs.path('values');
-  const release = (name: string, chart: string, version: string, timeout: string): HelmRelease => ({
+  const chartOptions = { charts: kube.charts, chart: kube.chart };
+  if (kube.existingRelease && (kube.charts || kube.chart.jupyterhub || kube.chart.ngshare)) {
+    throw new UsageError("an existing release is tested as it is; --charts and --chart-<name> apply to an install of the run's own");
+  }
+  const sources = resolveChartSources(
+    kube.existingRelease ? {} : chartOptions,
+    { jupyterhub: versions.jupyterhubChart, ngshare: versions.ngshareChart },
+    chartRepos,
+  );
+  const release = (name: string, source: ChartSource, timeout: string): HelmRelease => ({
     name,
-    chart,
-    version,
+    chart: source.ref,
+    version: source.version,
+    source,
     namespace,
     valuesFiles: [],
     timeout,
@@ -192,15 +227,16 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
     cacheDir,
     valuesDir,
     releases: {
-      ngshare: release(releaseNames.ngshare, 'ngshare/ngshare', versions.ngshareChart, '10m'),
+      ngshare: release(releaseNames.ngshare, sources.ngshare, '10m'),
       // The chart's image pre-puller runs as a hook inside Helm's bound: the singleuser image is large.
-      hub: release(releaseNames.hub, 'jupyterhub/jupyterhub', versions.jupyterhubChart, '20m'),
+      hub: release(hubReleaseName(platform, ctx.id, kube.existingRelease), sources.jupyterhub, '20m'),
     },
     kind,
     // Without nbgrader (a variant) there is nothing to bake: the stock image, as the tutorial's mistake has it.
     baked: kube.bakedImage && !variant.withoutNbgrader ? bakedImage() : undefined,
     ngshareImage: variant.ngshareSqlalchemy2 ? ngshareSqlalchemy2Image() : undefined,
     deployRepo: kube.deployRepo ? path.resolve(kube.deployRepo) : undefined,
+    chartOptions,
     variant,
   };
 }

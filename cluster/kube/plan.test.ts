@@ -4,6 +4,7 @@
  * snapshot (`npx playwright test --project=unit --update-snapshots` after a deliberate change);
  * the checks before it say what matters in it.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
@@ -96,12 +97,42 @@ test("jetstream: a namespace of the run's own, run-unique users and course, a po
   expect(text).toContain('--kubeconfig jetstream.kubeconfig --kube-context course-cluster');
   expect(text).toContain(`configureExchange(c, 'http://ngshare.${runId}.svc.cluster.local:8080/services/ngshare')`);
   expect(text).toContain('type: ClusterIP');
-  expect(text).toContain(`$ helm uninstall jhub --namespace ${runId}`);
+  // The hub's release has the run's name: z2jh names its cluster-scoped objects after it (defect 1).
+  expect(text).toContain(`$ helm upgrade --install e2e-112233ab12-jhub jupyterhub/jupyterhub --version 4.3.3 --namespace ${runId}`);
+  expect(text).toContain(`$ helm uninstall e2e-112233ab12-jhub --namespace ${runId}`);
   expect(text).toContain(`Delete namespace ${runId}, only if it carries this run's label`);
   // The kubeconfig of this test does not exist: the plan says where a real run would stop.
   expect(text).toContain('on this machine a real run would stop at preflight: kube: kubeconfig jetstream.kubeconfig does not exist');
   for (const s of Object.values(secrets)) expect(text).not.toContain(s);
   expect(text).toMatchSnapshot('jetstream-plan.txt');
+});
+
+test('charts from a local directory: no repository is added, Helm installs the packaged charts, and the plan says where they come from', async () => {
+  const charts = tempTree('charts-', {});
+  for (const [name, version] of [
+    ['jupyterhub', '4.3.3'],
+    ['ngshare', '0.6.0'],
+  ]) {
+    const src = tempTree('chart-src-', { [`${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: ${version}\n` });
+    execFileSync('tar', ['czf', path.join(charts, `${name}-${version}.tgz`), '-C', src, name]);
+  }
+  const text = await planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_CHARTS: charts });
+  expect(text).not.toContain('helm repo add');
+  expect(text).not.toContain('helm search');
+  expect(text).toContain(`$ helm upgrade --install ngshare ${charts}/ngshare-0.6.0.tgz --namespace ${runId}`);
+  expect(text).toContain(`$ helm upgrade --install e2e-112233ab12-jhub ${charts}/jupyterhub-4.3.3.tgz --namespace ${runId}`);
+  expect(text).toContain(
+    `charts from:   ngshare 0.6.0 from ${charts}/ngshare-0.6.0.tgz (--charts ${charts}); jupyterhub 4.3.3 from ${charts}/jupyterhub-4.3.3.tgz (--charts ${charts})`,
+  );
+  // One chart from a repository, the other local: only that repository is added.
+  const mixed = await planText(new KindDriver(), { E2E_CHARTS: charts, E2E_CHART_NGSHARE: 'https://charts.example.edu/ngshare/' });
+  expect(mixed).toMatch(/\$ helm repo add e2e-ngshare-[0-9a-f]{8} https:\/\/charts\.example\.edu\/ngshare\/ --force-update/);
+  expect(mixed).toMatch(/\$ helm upgrade --install ngshare e2e-ngshare-[0-9a-f]{8}\/ngshare --version 0\.6\.0/);
+  expect(mixed).toContain(`$ helm upgrade --install jhub ${charts}/jupyterhub-4.3.3.tgz --namespace jhub`);
+  // An existing release is tested as it is.
+  await expect(planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_EXISTING_RELEASE: '1', E2E_CHARTS: charts })).rejects.toThrow(
+    'an existing release is tested as it is; --charts and --chart-<name> apply to an install',
+  );
 });
 
 test("jetstream --existing-release: no Helm at all, and teardown touches only the run's users", async () => {

@@ -27,6 +27,7 @@ export function initialState(layout: KubeLayout, tokenSecret: string): KubeState
     tokenSecret,
     variant: layout.variant,
     deployRepo: layout.deployRepo,
+    chartOptions: layout.chartOptions,
     bakedImage: Boolean(layout.baked),
   };
   return {

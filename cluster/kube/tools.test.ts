@@ -79,13 +79,17 @@ test('Helm failures the harness knows get a sentence for a person', () => {
 });
 
 test('a chart version the repository does not list is an error that says what it does list', () => {
-  expect(() => assertChartListed('ngshare/ngshare', '0.6.0', '[]')).toThrow(
+  const ngshareRepo = 'https://libretexts.github.io/ngshare-helm-repo/';
+  expect(() => assertChartListed('ngshare/ngshare', '0.6.0', '[]', ngshareRepo)).toThrow(
     'helm: chart ngshare/ngshare 0.6.0 is not in the chart repository ngshare (https://libretexts.github.io/ngshare-helm-repo/)',
   );
-  expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.2' }]))).toThrow(
+  const hubRepo = 'https://hub.jupyter.org/helm-chart/';
+  expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.2' }]), hubRepo)).toThrow(
     /listed: jupyterhub\/jupyterhub 4\.3\.2/,
   );
-  expect(() => assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.3' }]))).not.toThrow();
+  expect(() =>
+    assertChartListed('jupyterhub/jupyterhub', '4.3.3', JSON.stringify([{ name: 'jupyterhub/jupyterhub', version: '4.3.3' }]), hubRepo),
+  ).not.toThrow();
 });
 
 test('commands are shown as a person would type them', () => {

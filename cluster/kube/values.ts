@@ -18,10 +18,10 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { HarnessError, UsageError } from '../errors.js';
 import { redactValue } from '../redact.js';
+import type { ChartName } from './kube-types.js';
 
 export const valuesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'values');
 
-export type ChartName = 'ngshare' | 'jupyterhub';
 export type Values = Record<string, unknown>;
 export type TemplateVars = Record<string, string | number>;
 

@@ -49,6 +49,25 @@ const table = {
     description: 'kind/jetstream: read the Helm values from a deployment repository checkout',
     env: 'E2E_DEPLOY_REPO',
   },
+  charts: {
+    type: 'string',
+    value: '<dir|url>',
+    description:
+      'kind/jetstream/kwok: install both charts from a directory of jupyterhub-<v>.tgz and ngshare-<v>.tgz\n(or chart directories), or from another repository URL, not the public repositories',
+    env: 'E2E_CHARTS',
+  },
+  'chart-jupyterhub': {
+    type: 'string',
+    value: '<path|url>',
+    description: 'kind/jetstream/kwok: the jupyterhub chart from a chart directory, a .tgz or a repository URL',
+    env: 'E2E_CHART_JUPYTERHUB',
+  },
+  'chart-ngshare': {
+    type: 'string',
+    value: '<path|url>',
+    description: 'kind/jetstream/kwok: the ngshare chart from a chart directory, a .tgz or a repository URL',
+    env: 'E2E_CHART_NGSHARE',
+  },
   'baked-image': { type: 'boolean', description: 'kind: build and side-load a singleuser image with nbgrader baked in', env: 'E2E_BAKED_IMAGE' },
   'dry-run': { type: 'boolean', description: 'print the plan (every command, file and rendered value, secrets masked); touch nothing', env: 'E2E_DRY_RUN' },
 } as const satisfies Record<string, OptionSpec & { env: string }>;
@@ -60,7 +79,17 @@ export function harnessOptions<K extends HarnessOptionName>(...names: K[]): { [N
   return Object.fromEntries(names.map((n) => [n, table[n]])) as { [N in K]: (typeof table)[N] };
 }
 
-const clusterOnly: HarnessOptionName[] = ['kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image'];
+const clusterOnly: HarnessOptionName[] = [
+  'kubeconfig',
+  'context',
+  'namespace',
+  'existing-release',
+  'deploy-repo',
+  'charts',
+  'chart-jupyterhub',
+  'chart-ngshare',
+  'baked-image',
+];
 
 /** The E2E_* variables the given option values mean; a UsageError for a value that cannot work. */
 export function harnessEnv(values: Partial<Record<HarnessOptionName, string | boolean | undefined>>): Record<string, string> {
@@ -100,7 +129,8 @@ export const environmentSection = {
   title: 'Environment (each flag above sets one of these; the rest have no flag)',
   lines: [
     'E2E_PLATFORM, E2E_KEEP, E2E_RUN_ID, E2E_VARIANT, E2E_VERSIONS, E2E_HUB_PORT, E2E_UPDATE_EXPECTED, E2E_STRICT_DRIFT,',
-    'E2E_KUBECONFIG, E2E_KUBE_CONTEXT, E2E_NAMESPACE, E2E_EXISTING_RELEASE, E2E_DEPLOY_REPO, E2E_BAKED_IMAGE, E2E_DRY_RUN',
+    'E2E_KUBECONFIG, E2E_KUBE_CONTEXT, E2E_NAMESPACE, E2E_EXISTING_RELEASE, E2E_DEPLOY_REPO, E2E_BAKED_IMAGE, E2E_DRY_RUN,',
+    'E2E_CHARTS, E2E_CHART_JUPYTERHUB, E2E_CHART_NGSHARE',
     "E2E_HUB_ADMIN_TOKEN        --existing-release: the operator's hub admin token (never a flag: flags show in ps)",
     'E2E_SERVER_START_TIMEOUT   seconds a user server may take to start (default 90)',
     'E2E_COMMAND_TIMEOUT        seconds one command may take (default 300)',
