@@ -125,6 +125,8 @@ export interface ServiceUsage {
   cpuSeconds: number;
   /** Resident memory, in bytes. */
   rssBytes: number;
+  /** Time it was ready to run but waited for a core, in seconds since it started, where the platform knows it. */
+  cpuWaitSeconds?: number;
   /** Its process id when it is a process of this machine (one that can be pinned to a core); absent for a pod. */
   localPid?: number;
 }

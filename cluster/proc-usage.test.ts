@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { coreBusy, memAvailableBytes, parseCoreTicks, parseStat, processUsage } from './proc-usage.js';
+import { coreBusy, memAvailableBytes, parseCoreTicks, parseSchedstat, parseStat, processUsage } from './proc-usage.js';
 
 test('a process stat line is read past a command name with spaces and parentheses', () => {
   const stat = '4242 (python (ngshare) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 150 25 0 0 20 0 3 0 100 0 0';
@@ -21,4 +21,10 @@ test("each core's busy share comes from two readings of /proc/stat", () => {
   expect(before.map((c) => c.core)).toEqual([0, 1]);
   // core 0: 60 busy ticks of 60; core 1: 5 busy of 20
   expect(coreBusy(before, after)).toEqual([1, 0.25]);
+});
+
+test('the time a process waited for a core comes from its schedstat, in seconds', () => {
+  expect(parseSchedstat('12882648567 57609127747 10904\n')).toBeCloseTo(57.609, 3);
+  expect(parseSchedstat('')).toBeUndefined();
+  expect(processUsage(process.pid)?.waitSeconds).toBeGreaterThanOrEqual(0);
 });

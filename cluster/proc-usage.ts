@@ -18,6 +18,12 @@ export interface ProcessUsage {
   cpuSeconds: number;
   /** Resident memory, in bytes. */
   rssBytes: number;
+  /**
+   * Time it was ready to run but waited for a core (its run-queue delay, /proc/<pid>/schedstat), in
+   * seconds since it started; undefined where the kernel does not keep it. More waiting than running
+   * means the process was starved by others, not busy itself.
+   */
+  waitSeconds?: number;
 }
 
 /** Fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
@@ -33,7 +39,26 @@ export function processUsage(pid: number): ProcessUsage | undefined {
     const stat = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
     if (stat.state === 'Z') return undefined;
     const rssKb = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { pid, cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond, rssBytes: Number(rssKb ?? 0) * 1024 };
+    return {
+      pid,
+      cpuSeconds: (stat.utimeTicks + stat.stimeTicks) / clockTicksPerSecond,
+      rssBytes: Number(rssKb ?? 0) * 1024,
+      waitSeconds: runQueueWaitSeconds(pid),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/<pid>/schedstat: "<ns on a cpu> <ns waiting on a run queue> <timeslices>"; undefined without schedstats. */
+export function parseSchedstat(text: string): number | undefined {
+  const waited = Number(text.trim().split(/\s+/)[1]);
+  return Number.isFinite(waited) ? waited / 1e9 : undefined;
+}
+
+function runQueueWaitSeconds(pid: number): number | undefined {
+  try {
+    return parseSchedstat(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8'));
   } catch {
     return undefined;
   }

@@ -137,7 +137,7 @@ export class LocalStack implements Stack, ServiceControl, HealthReport, Redeploy
   async serviceUsage(service: StackService): Promise<ServiceUsage | undefined> {
     const proc = this.details.processes[service];
     const usage = proc && isAlive(proc.pid) ? processUsage(proc.pid) : undefined;
-    return usage && { service, cpuSeconds: usage.cpuSeconds, rssBytes: usage.rssBytes, localPid: usage.pid };
+    return usage && { service, cpuSeconds: usage.cpuSeconds, rssBytes: usage.rssBytes, cpuWaitSeconds: usage.waitSeconds, localPid: usage.pid };
   }
 
   /** Creates the users through the Hub API and starts their servers, in parallel. */
