@@ -110,9 +110,8 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
     const start = (options: NestedRunOptions = {}): StartedRun => {
       const script = options.script ?? 'e2e';
       const pwArgs = [...(options.fault ? ['--config', faultConfig] : []), ...(options.playwrightArgs ?? [])];
-      // Playwright's arguments after a `--`, and a runner's `--` before everything, as `npm run` passes them
-      // on some versions: scripts/lib/command.ts drops that one, and only when another follows.
-      const args = pwArgs.length ? ['--', ...(options.args ?? []), '--', ...pwArgs] : (options.args ?? []);
+      // Playwright's arguments after a `--` (runHarnessChild puts `--run-id <id>` before them for e2e).
+      const args = [...(options.args ?? []), ...(pwArgs.length ? ['--', ...pwArgs] : [])];
       let pid: number | undefined;
       let output = '';
       /** When each chunk of output arrived: where it ends in `output`, and the time. */
@@ -146,7 +145,7 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
         const endedAt = Date.now();
         if (pid !== undefined) live.delete(pid);
         const text = stripVTControlCharacters(c.output);
-        // The id the run printed first: `e2e` makes its own unless given --run-id (E2E_RUN_ID does not reach it).
+        // The id the run printed first (the one it used), else the one runHarnessChild chose for it.
         const runId = new RegExp(`\\brun (${runIdPattern})\\b`).exec(text)?.[1] ?? c.runId;
         runs.push({ id: runId, env });
         if (!options.private) await testInfo.attach(`${script} ${runId} output`, { body: text, contentType: 'text/plain' });
