@@ -67,6 +67,11 @@ test('whose limit: the hub, the load generator (busy cores or a late start), or 
   expect(failed(phase({ skew: { started: 10, skewMs: 1800 }, failed: 0 }))).toBe('load generator');
   expect(failed(phase({ ngshare: 55, hub: 35, failed: 1 }))).toBe('ngshare');
   expect(failed(phase({ ngshare: 10, hub: 10, failed: 1 }))).toBe('unclear');
+  // Waiting longer for a core than running: starved by the machine's other load.
+  const starved = phase({ ngshare: 10, hub: 10, failed: 1 });
+  starved.services.ngshare = { cpuPercentMean: 10, cpuSeconds: 2, waitSeconds: 9 };
+  expect(failed(starved)).toBe('machine');
+  expect(ownerOf(step(100, false, starved), pinned).why).toMatch(/ngshare waited 9 s for a core and ran 2 s/);
   // Without pinning, every core is the clients'.
   expect(ownerOf(step(100, false, phase({ ngshare: 30, hub: 20, cores: [95, 95], failed: 1 })), { pinned: false, reason: '--no-pin' }).owner).toBe(
     'load generator',

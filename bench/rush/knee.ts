@@ -1,14 +1,15 @@
 /**
  * The knee: the largest class that passed, the first that did not and why, and whose limit that
  * was: ngshare's (its one core busy, or its one-request-at-a-time wait on the hub's token check),
- * the hub's, or the load generator's (the clients' cores busy, their start spread past a second,
- * or free memory). Pure; unit-tested in knee.test.ts.
+ * the hub's, the load generator's (the clients' cores busy, their start spread past a second, or
+ * free memory), or the machine's (ngshare ready to run but waiting for a core that others hold:
+ * starved, not busy). Pure; unit-tested in knee.test.ts.
  */
 import type { CorePlan } from './usage.js';
 import type { PhaseReport, StepReport } from './rush.js';
 import { seconds } from './stats.js';
 
-export type KneeOwner = 'ngshare' | 'hub' | 'load generator' | 'none reached' | 'unclear';
+export type KneeOwner = 'ngshare' | 'hub' | 'load generator' | 'machine' | 'none reached' | 'unclear';
 
 export interface KneeVerdict {
   largestPassed?: number;
@@ -33,11 +34,14 @@ export function ownerOf(step: StepReport, cores: Omit<CorePlan, 'restore'>): { o
   const p = worstPhase(step);
   if (!p) return { owner: 'unclear', why: 'no phase ran' };
   const ng = p.services.ngshare?.cpuPercentMean;
+  const ngRan = p.services.ngshare?.cpuSeconds;
+  const ngWaited = p.services.ngshare?.waitSeconds;
   const hub = p.services.hub?.cpuPercentMean;
   const clientCores = cores.clientCpus ?? p.coresBusy.map((_, i) => i);
   const clientBusy = clientCores.length ? clientCores.reduce((a, c) => a + (p.coresBusy[c] ?? 0), 0) / clientCores.length : undefined;
   const numbers = [
     `${p.phase}: ngshare ${ng === undefined ? 'not available' : `${ng}% of a core`}`,
+    ...(ngWaited === undefined ? [] : [`ngshare waited ${ngWaited} s for a core and ran ${ngRan ?? '?'} s`]),
     `hub ${hub === undefined ? 'not available' : `${hub}%`}`,
     `clients' core${clientCores.length > 1 ? 's' : ''} ${clientBusy === undefined ? '?' : `${Math.round(clientBusy)}%`} busy`,
     `start skew ${seconds(p.skew.skewMs, 2)} s`,
@@ -45,6 +49,12 @@ export function ownerOf(step: StepReport, cores: Omit<CorePlan, 'restore'>): { o
   ].join(', ');
   if ((p.skew.skewMs ?? 0) > 1000) return { owner: 'load generator', why: `the clients could not all start within a second (${numbers})` };
   if (ng !== undefined && ng >= busy) return { owner: 'ngshare', why: `ngshare's one core was busy (${numbers})` };
+  if (ngWaited !== undefined && ngRan !== undefined && ngWaited > ngRan) {
+    return {
+      owner: 'machine',
+      why: `ngshare was starved, not busy: it waited longer for a core than it ran, behind other processes on the machine (${numbers})`,
+    };
+  }
   if (hub !== undefined && hub >= busy) return { owner: 'hub', why: `the hub was busy answering ngshare's token checks (${numbers})` };
   if (clientBusy !== undefined && clientBusy >= 90)
     return { owner: 'load generator', why: `the clients' core was saturated while ngshare was not (${numbers})` };

@@ -59,7 +59,7 @@ function serviceRows(step: StepReport): string[] {
     if (!services) continue;
     const s = (k: 'ngshare' | 'hub' | 'proxy') => (services[k] ? `${fmt(services[k].cpuPercentMean)} / ${fmt(services[k].cpuPercentMax)}` : 'not available');
     rows.push(
-      `| ${name} | ${s('ngshare')} | ${services.ngshare ? fmt(services.ngshare.rssMbMax) : 'not available'} | ${fmt(services.ngshare?.cpuSeconds)} | ${s('hub')} | ${s('proxy')} | ${cores ? cores.map((c) => `${c}%`).join(', ') : ''} |`,
+      `| ${name} | ${s('ngshare')} | ${services.ngshare ? fmt(services.ngshare.rssMbMax) : 'not available'} | ${fmt(services.ngshare?.cpuSeconds)} | ${fmt(services.ngshare?.waitSeconds)} | ${s('hub')} | ${s('proxy')} | ${cores ? cores.map((c) => `${c}%`).join(', ') : ''} |`,
     );
   }
   return rows;
@@ -88,8 +88,8 @@ export function stepMarkdown(step: StepReport, bound: number): string {
   out.push(
     'The stack during each phase (CPU: mean / max % of one core, sampled every 0.5 s; cores: mean busy % of each core):',
     '',
-    '| phase | ngshare CPU % | ngshare RSS MB | ngshare CPU s | hub CPU % | proxy CPU % | cores busy |',
-    '|---|---|---|---|---|---|---|',
+    '| phase | ngshare CPU % | ngshare RSS MB | ngshare CPU s | ngshare waited for a core s | hub CPU % | proxy CPU % | cores busy |',
+    '|---|---|---|---|---|---|---|---|',
     ...serviceRows(step),
     '',
   );

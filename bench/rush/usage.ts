@@ -16,7 +16,7 @@ export interface Sample {
   /** ms since the phase's barrier went down (negative just before). */
   t: number;
   /** Per service: CPU % of one core since the previous sample, resident MB, and CPU seconds used since it started. */
-  services: Partial<Record<StackService, { cpuPercent: number; rssMb: number; cpuSeconds: number }>>;
+  services: Partial<Record<StackService, { cpuPercent: number; rssMb: number; cpuSeconds: number; waitSeconds?: number }>>;
   /** Each core's busy share since the previous sample, 0 to 100. */
   cores: number[];
 }
@@ -27,6 +27,8 @@ export interface ServiceSummary {
   rssMbMax?: number;
   /** CPU seconds used during the phase. */
   cpuSeconds?: number;
+  /** Seconds it was ready to run but waited for a core during the phase (where the platform knows). */
+  waitSeconds?: number;
 }
 
 /** Samples every `intervalMs` until stopped; says "not available" for services the platform cannot report. */
@@ -95,6 +97,7 @@ export class UsageSampler {
           cpuPercent: Math.round(cpuPercent * 10) / 10,
           rssMb: Math.round((usage.rssBytes / 2 ** 20) * 10) / 10,
           cpuSeconds: usage.cpuSeconds,
+          waitSeconds: usage.cpuWaitSeconds,
         };
       }
     }
@@ -126,6 +129,7 @@ export function summarizeServices(samples: Sample[], from = -Infinity, to = Infi
       cpuPercentMax: meanMax(inside.map((r) => r.cpuPercent)).max,
       rssMbMax: meanMax([start, ...inside].map((r) => r.rssMb)).max,
       cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+      waitSeconds: end.waitSeconds !== undefined && start.waitSeconds !== undefined ? Math.round((end.waitSeconds - start.waitSeconds) * 100) / 100 : undefined,
     };
   }
   return out;
