@@ -10,6 +10,7 @@
  *   troubleshooting  the documented errors that need a deployment gone wrong: each on a stack of its own
  *   browser      tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the setup's stack
  *   redaction    a nested harness run, searched for its own secrets
+ *   rerun        the printed rerun loop twice against a stack kept by `npm run up` (child processes)
  *   rush         `npm run rush -- --students 3` in a child process, on a stack of its own
  *   floor        bench's floor replayed by hand on a stack the local platform recorded (bench/floor.check.ts)
  *
@@ -94,6 +95,8 @@ export default defineConfig({
     },
     // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
     { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
+    // The printed debugging loop: a stack kept by `npm run up`, the rerun command twice, each rerun's results its own.
+    { name: 'rerun', testDir: at('scenarios'), testMatch: /rerun\.spec\.ts$/ },
     // The deadline rush's smoke check: `npm run rush -- --students 3` on a stack of its own.
     { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
     // The bench floor's smoke check (a check, not a timing): a stack up and down, then the floor to the end.

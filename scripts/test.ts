@@ -1,7 +1,7 @@
 // `npm test`: the static checks (types, lint, format), then every project against real local
 // stacks: unit tests; the tutorial and the troubleshooting cases that share the run's stack; the
 // browser checks; the cases that need a deployment of their own; the harness under faults; the
-// search of a whole run for its secrets.
+// search of a whole run for its secrets; the printed rerun loop, twice against one kept stack.
 import { execa } from 'execa';
 import { defineCommand, runCommand } from './lib/command.js';
 import { runPlaywright } from './playwright-run.js';
@@ -36,7 +36,7 @@ await runCommand(command, async ({ passthrough }) => {
   }
   console.log(`static checks passed: ${checks.map(([name]) => name).join(', ')}`);
   return runPlaywright({
-    projects: ['unit', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction'],
+    projects: ['unit', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction', 'rerun'],
     env: { E2E_PLATFORM: 'local' },
     passthrough,
   });
