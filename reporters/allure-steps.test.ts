@@ -71,3 +71,18 @@ test("the reporter rewrites the run's result files after allure-playwright: a te
   );
   expect(fs.readFileSync(path.join(dir, 'b-container.json'), 'utf8')).toBe('{}');
 });
+
+test('steps that did not run follow the last step that ran, before what allure-playwright adds after it', () => {
+  const result = written([
+    step(steps[0], 'failed'),
+    { name: 'error-context', status: undefined as unknown as string, stage: 'finished', steps: [], attachments: [{}] },
+  ]);
+  expect(fixSteps(result, annotations, 'not run').steps!.map((s) => s.name)).toEqual([
+    'Before Hooks',
+    steps[0],
+    steps[1],
+    steps[2],
+    'error-context',
+    'After Hooks',
+  ]);
+});

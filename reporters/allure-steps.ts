@@ -73,7 +73,10 @@ export function fixSteps(result: AllureResult, annotations: ReadonlyArray<{ type
     }
     ordered.push(step);
   }
-  for (const title of planned) if (!ran.has(title) && !ordered.some((s) => s.name === title)) ordered.push(missing(title));
+  // The rest right after the last planned step that ran (before what allure-playwright adds after it: error context, trace).
+  const rest = planned.filter((title) => !ran.has(title) && !ordered.some((s) => s.name === title)).map(missing);
+  const lastPlanned = ordered.map((s) => planned.includes(s.name)).lastIndexOf(true);
+  ordered.splice(lastPlanned + 1, 0, ...rest);
   return { ...result, steps: [...before, ...ordered, ...after] };
 }
 

@@ -133,3 +133,42 @@ test('text that XML cannot hold is escaped or dropped', () => {
   const junit = junitOf([tutorialTest({ status: 'failed', error: 'Error: <tag> & \u0001', steps: [{ title: steps[0], error: 'Error: <tag> & \u0001' }] })]);
   expect(junit.cases.find((c) => c.name === steps[0])?.text).toBe('Error: <tag> & ');
 });
+
+test('a soft golden mismatch fails its step as a <failure>; with the stack found down after it, the step is an <error> led by the mismatch', () => {
+  const soft = 'Error: golden step5-create-course: output line 1, not in the golden:  Could not establish connection to ngshare server; exit code 255';
+  const ended = 'HarnessError: faults: the run ends here: stop-ngshare was injected before …';
+  const junit = junitOf([
+    tutorialTest({
+      status: 'failed',
+      error: soft,
+      steps: [
+        {
+          title: steps[0],
+          commands: [
+            {
+              title: 'instructor: nbgrader list',
+              error: 'Error: golden step4-list-course-not-found: unexpected output line 2: [ListApp | INFO] course101 ps1',
+            },
+          ],
+        },
+        {
+          title: steps[1],
+          error: ended,
+          commands: [
+            { title: 'instructor: ngshare-course-management create_course course101 instructor1', error: soft },
+            { title: 'instructor: ngshare-course-management add_student course101 student1', error: ended },
+          ],
+        },
+      ],
+    }),
+  ]);
+  expect(junit.cases.find((c) => c.name === steps[0])).toMatchObject({
+    kind: 'failure',
+    type: 'golden mismatch',
+    message: expect.stringContaining('course101 ps1'),
+  });
+  const step5 = junit.cases.find((c) => c.name === steps[1])!;
+  expect(step5).toMatchObject({ kind: 'error', message: soft });
+  expect(step5.text).toContain('HarnessError: faults: the run ends here');
+  expect(step5.out).toContain('✘ instructor: ngshare-course-management add_student course101 student1');
+});

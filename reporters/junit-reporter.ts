@@ -62,7 +62,8 @@ export function xmlText(text: string): string {
 /** A failed check (a golden mismatch, an expect) is a failure; anything else that broke is an error. */
 export function classify(message: string): { kind: 'failure' | 'error'; type: string } {
   const text = stripVTControlCharacters(message).trimStart();
-  if (/^(?:GoldenMismatchError: )?golden [\w.-]+: /.test(text) || /^GoldenMismatchError\b/.test(text)) return { kind: 'failure', type: 'golden mismatch' };
+  if (/^(?:(?:GoldenMismatchError|Error): )?golden [\w.-]+: /.test(text) || /^GoldenMismatchError\b/.test(text))
+    return { kind: 'failure', type: 'golden mismatch' };
   if (/^(?:Error: )?expect\(|^(?:Error: )?expected (?:a line|no line|the output|exit code)|toMatchItsGolden/.test(text)) {
     return { kind: 'failure', type: 'check' };
   }
@@ -70,12 +71,19 @@ export function classify(message: string): { kind: 'failure' | 'error'; type: st
   return { kind: 'error', type: categorize(text)?.name ?? 'error' };
 }
 
+/**
+ * One verdict for a step's errors, in the order they happened: an <error> if any of them is not a
+ * failed check (a golden mismatch after which the stack was found down is the stack's fault), else
+ * a <failure>; the first error's headline is the message (it names the line a person needs), all
+ * of them the text.
+ */
 function verdictOf(errors: TestError[]): Verdict {
-  const first = errors.find((e) => e.message ?? e.value);
-  if (!first) return undefined;
-  const text = stripVTControlCharacters(errors.map((e) => e.message ?? e.value ?? '').join('\n\n'));
-  const headline = text.split('\n').find((l) => l.trim()) ?? 'failed';
-  return { ...classify(first.message ?? first.value ?? ''), message: headline, text };
+  const messages = errors.map((e) => stripVTControlCharacters(e.message ?? e.value ?? '')).filter((m) => m.trim());
+  if (!messages.length) return undefined;
+  const kinds = messages.map(classify);
+  const decided = kinds.find((k) => k.kind === 'error') ?? kinds[0];
+  const headline = messages[0].split('\n').find((l) => l.trim()) ?? 'failed';
+  return { ...decided, message: headline, text: messages.join('\n\n') };
 }
 
 function isUserStep(step: TestStep): boolean {
@@ -84,14 +92,20 @@ function isUserStep(step: TestStep): boolean {
   return true;
 }
 
-/** The step's own error, else the first error of a step inside it (a soft assertion fails a child, not the step). */
+/**
+ * Every error in a step, in the order they happened: its children's (a soft assertion fails a child
+ * and lets the step go on), then its own, each message once (an error thrown through a step is
+ * its child's error again).
+ */
 function stepErrors(step: TestStep): TestError[] {
-  if (step.error) return [step.error];
-  for (const child of step.steps) {
-    const found = stepErrors(child);
-    if (found.length) return found;
-  }
-  return [];
+  const all = [...step.steps.flatMap(stepErrors), ...(step.error ? [step.error] : [])];
+  const seen = new Set<string>();
+  return all.filter((e) => {
+    const key = e.message ?? e.value ?? '';
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Commands of a summary by scenario and step, each handed out once, in order. */
