@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { StackVariant } from '../config.js';
+import type { HarnessConfig, StackVariant } from '../config.js';
 import { UsageError } from '../errors.js';
 import type { StackService } from '../platform.js';
 import { shortRunId, type Run } from '../run/index.js';
@@ -256,6 +256,15 @@ export interface RenderedValues {
   skipped: SkippedFile[];
 }
 
+/**
+ * What the postStart pip-installs: the versions the tutorial recorded (pinned), or, with
+ * --versions latest, the tutorial's own unpinned words, so the pods get what resolves today.
+ */
+export function postStartPackages(choice: HarnessConfig['versions']): string {
+  if (choice.kind === 'set' && choice.name === 'latest') return 'nbgrader ngshare-exchange';
+  return `nbgrader==${versions.nbgrader} ngshare-exchange==${versions.ngshareExchange}`;
+}
+
 /** Every values layer of the run, in Helm's order, with file names for the run directory. */
 export function renderLayers(layout: KubeLayout, ctx: Run): RenderedValues {
   const urls = ngshareUrls(layout.namespace);
@@ -276,8 +285,7 @@ export function renderLayers(layout: KubeLayout, ctx: Run): RenderedValues {
     busyboxImage: versions.busybox,
     singleuserImageName: versions.singleuserImage.name,
     singleuserImageTag: versions.singleuserImage.tag,
-    nbgraderVersion: versions.nbgrader,
-    ngshareExchangeVersion: versions.ngshareExchange,
+    postStartPackages: postStartPackages(ctx.config.versions),
     ngshareUrl: urls.service,
     ngshareServiceUrl: urls.exchange,
     hubNodePort,
