@@ -65,6 +65,7 @@ test('whose limit: the hub, the load generator (busy cores or a late start), or 
   expect(failed(phase({ ngshare: 30, hub: 95, failed: 1 }))).toBe('hub');
   expect(failed(phase({ ngshare: 30, hub: 20, cores: [99, 40], failed: 1 }))).toBe('load generator');
   expect(failed(phase({ skew: { started: 10, skewMs: 1800 }, failed: 0 }))).toBe('load generator');
+  expect(failed(phase({ clientsCoreShare: 85, failed: 1 }))).toBe('load generator');
   expect(failed(phase({ ngshare: 55, hub: 35, failed: 1 }))).toBe('ngshare');
   expect(failed(phase({ ngshare: 10, hub: 10, failed: 1 }))).toBe('unclear');
   // Waiting longer for a core than running: starved by the machine's other load.

@@ -48,6 +48,12 @@ export function ownerOf(step: StepReport, cores: Omit<CorePlan, 'restore'>): { o
     `p95 ${seconds(p.latency.p95Ms)} s`,
   ].join(', ');
   if ((p.skew.skewMs ?? 0) > 1000) return { owner: 'load generator', why: `the clients could not all start within a second (${numbers})` };
+  if ((p.clientsCoreShare ?? 0) >= 70) {
+    return {
+      owner: 'load generator',
+      why: `the clients' own work took ${p.clientsCoreShare}% of their core's time in the phase: they could not send their requests at once (${numbers})`,
+    };
+  }
   if (ng !== undefined && ng >= busy) return { owner: 'ngshare', why: `ngshare's one core was busy (${numbers})` };
   if (ngWaited !== undefined && ngRan !== undefined && ngWaited > ngRan) {
     return {

@@ -97,7 +97,7 @@ export function stepMarkdown(step: StepReport, bound: number): string {
   for (const p of [step.fetch, step.submit]) {
     if (!p) continue;
     out.push(
-      `- ${p.phase}: CPU ${p.clientsCpuSeconds} s in all (${fmt(p.clientCpuSecondsMax)} s the most for one); own memory ${fmt(p.clientUssMbMax)} MB the most for one, ${p.clientsUssMbTotal} MB in all, plus the forking process ${p.forkServerRssMb} MB; imports ${p.preloadSeconds} s once; at the barrier after ${seconds(p.readyMs)} s`,
+      `- ${p.phase}: CPU ${p.clientsCpuSeconds} s in all (${fmt(p.clientCpuSecondsMax)} s the most for one; ${fmt(p.clientsCoreShare, '%')} of their core${(p.coresBusy.length || 2) > 2 ? 's' : ''}' time in the phase); own memory ${fmt(p.clientUssMbMax)} MB the most for one, ${p.clientsUssMbTotal} MB in all, plus the forking process ${p.forkServerRssMb} MB; imports ${p.preloadSeconds} s once; at the barrier after ${seconds(p.readyMs)} s`,
     );
   }
   if (step.memory.capForNextStep !== undefined) out.push(`- free memory would hold ${step.memory.capForNextStep} such clients (half of what is available)`);

@@ -99,6 +99,11 @@ export interface PhaseReport {
   readyMs: number;
   clientsCpuSeconds: number;
   clientCpuSecondsMax?: number;
+  /**
+   * The clients' CPU over the time their cores had during the phase (%): near 100, the clients could
+   * not all send their requests at once, however sharp the barrier (N pods would each have a CPU).
+   */
+  clientsCoreShare?: number;
   /** Private memory of one client at its end (largest), and of all together, plus the forking process. */
   clientUssMbMax?: number;
   clientsUssMbTotal: number;
@@ -443,8 +448,9 @@ export async function runStep(ctx: RushContext, students: number, stepDir: strin
     });
     const verdict = checkSubmissions(studentsSubmits, stored, collected, { lateAfterSeconds: settings.lateAfterSeconds });
     const origin = firstGo ?? fetchRun.goAtMs;
-    const fetch = phaseReport('fetch', fetchRun, fetchOk, fetchKinds, bound, sampler, samples, origin);
-    const submit = submitRun ? phaseReport('submit', submitRun, new Set(stamps.keys()), submitKinds, bound, sampler, samples, origin) : undefined;
+    const clientCores = ctx.cores.clientCpus?.length ?? os.cpus().length;
+    const fetch = phaseReport(clientCores, 'fetch', fetchRun, fetchOk, fetchKinds, bound, sampler, samples, origin);
+    const submit = submitRun ? phaseReport(clientCores, 'submit', submitRun, new Set(stamps.keys()), submitKinds, bound, sampler, samples, origin) : undefined;
     const collect = {
       ok: collectRun.exitCode === 0 && !collectRun.timedOut && processed === stored.length,
       wallMs: collectWall,
@@ -531,6 +537,7 @@ export function pickSample(names: string[], k: number): string[] {
 }
 
 function phaseReport(
+  clientCores: number,
   phase: 'fetch' | 'submit',
   r: PhaseRun,
   ok: Set<string>,
@@ -580,6 +587,7 @@ function phaseReport(
     readyMs: r.readyMs,
     clientsCpuSeconds: Math.round(cpu.reduce((a, b) => a + b, 0) * 100) / 100,
     clientCpuSecondsMax: cpu.length ? Math.round(Math.max(...cpu) * 100) / 100 : undefined,
+    clientsCoreShare: wallMs > 0 ? Math.round((cpu.reduce((a, b) => a + b, 0) / clientCores / (wallMs / 1000)) * 1000) / 10 : undefined,
     clientUssMbMax: uss.length ? Math.round(Math.max(...uss) * 10) / 10 : undefined,
     clientsUssMbTotal: Math.round(uss.reduce((a, b) => a + b, 0)),
     forkServerRssMb: Math.round(r.serverRssKb / 1024),

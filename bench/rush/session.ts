@@ -28,7 +28,7 @@ export interface RushOutcome {
   summary: string[];
 }
 
-/** A client's own memory and the forking process's, before a step has measured them (nbgrader 0.9, Python 3.13). */
+/** A client's own memory and the forking process's before a step has measured them (nbgrader 0.9, Python 3.13: about 12 and 100 MB). */
 const firstGuess = { perClientMb: 60, forkServerMb: 160 };
 
 function stampOf(now = new Date()): string {
@@ -87,7 +87,8 @@ export async function rush(options: {
       const stepDir = path.join(outDir, `${students}-students`);
       const step = await runStep({ stack, run, userEnv, cores, settings, log }, students, stepDir);
       report.steps.push(step);
-      perClientMb = Math.max(perClientMb, Math.ceil(step.memory.perClientMb ?? 0));
+      // Measured now: a client's own memory at its end, with a quarter more for a larger class.
+      if (step.memory.perClientMb) perClientMb = Math.ceil(step.memory.perClientMb * 1.25);
       forkServerMb = Math.max(forkServerMb, step.fetch?.forkServerRssMb ?? 0, step.submit?.forkServerRssMb ?? 0);
       log.info(`${rushLine(step)}   [${step.uptime.after}]`);
       for (const f of step.failures) log.info(`  ${f}`);
