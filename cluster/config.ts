@@ -8,8 +8,8 @@ import path from 'node:path';
 import os from 'node:os';
 import { UsageError } from './errors.js';
 
-export type PlatformName = 'local' | 'kind' | 'jetstream';
-export const platformNames: readonly PlatformName[] = ['local', 'kind', 'jetstream'];
+export type PlatformName = 'local' | 'kind' | 'jetstream' | 'kwok';
+export const platformNames: readonly PlatformName[] = ['local', 'kind', 'jetstream', 'kwok'];
 
 /**
  * A deployment that went wrong the way the tutorial's troubleshooting section describes. The
@@ -119,6 +119,11 @@ export interface HarnessConfig {
      * environment variable and never a flag (flags show in `ps`).
      */
     adminToken: string | undefined;
+    /**
+     * --existing-release: an ngshare admin of the release (a dedicated test account) that acts as
+     * the run's instructor (E2E_NGSHARE_ADMIN): the run's course is created and deleted through it.
+     */
+    ngshareAdmin: string | undefined;
     deployRepo: string | undefined;
     /**
      * Where the charts come from instead of the public repositories (E2E_CHARTS): a directory of
@@ -201,6 +206,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
       namespace: env.E2E_NAMESPACE || undefined,
       existingRelease: truthy(env.E2E_EXISTING_RELEASE),
       adminToken: env.E2E_HUB_ADMIN_TOKEN?.trim() || undefined,
+      ngshareAdmin: env.E2E_NGSHARE_ADMIN?.trim() || undefined,
       deployRepo: env.E2E_DEPLOY_REPO || undefined,
       charts: chartSpec(rootDir, env.E2E_CHARTS),
       chart: { jupyterhub: chartSpec(rootDir, env.E2E_CHART_JUPYTERHUB), ngshare: chartSpec(rootDir, env.E2E_CHART_NGSHARE) },

@@ -9,7 +9,8 @@
  *
  * What only some platforms can do is an optional ability, a small interface of its own, checked
  * with its `canX` guard where it is used: ServiceControl, HealthReport, Redeploy and StartRecords
- * on a stack, Planner and Reaper on a driver.
+ * on a stack, Planner, Reaper and Preparer on a driver. A stack that cannot run anything in its
+ * users' servers says why (WithoutServers, `lacksServers`), so scenarios that need one are skipped.
  */
 import type { HarnessConfig, PlatformName, StackVariant } from './config.js';
 import type { StackInfo, StackState } from './stack-state.js';
@@ -141,6 +142,18 @@ export function canReportResources(stack: Stack): stack is Stack & ResourceRepor
   return typeof (stack as Partial<ResourceReport>).serviceUsage === 'function';
 }
 
+/**
+ * A stack whose users cannot have servers that run anything (kwok: pods are simulated, nothing runs
+ * in them), and why: a scenario that needs a command in a user server is skipped with this reason.
+ */
+export interface WithoutServers {
+  readonly withoutServers: string;
+}
+
+export function lacksServers(stack: Stack): stack is Stack & WithoutServers {
+  return typeof (stack as Partial<WithoutServers>).withoutServers === 'string';
+}
+
 export interface ComponentHealth {
   component: string;
   ok: boolean;
@@ -201,6 +214,18 @@ export function canRecordStarts(stack: Stack): stack is Stack & StartRecords {
 }
 
 // --- optional abilities of a driver ---------------------------------------------------------------
+
+/**
+ * Build what the platform needs that outlives runs (kwok: the Go tools, ~20 min the first time),
+ * with progress, before a run starts: a Playwright setup's bound is for bringing a stack up.
+ */
+export interface Preparer {
+  prepare(config: HarnessConfig): Promise<void>;
+}
+
+export function canPrepare(driver: PlatformDriver): driver is PlatformDriver & Preparer {
+  return typeof (driver as Partial<Preparer>).prepare === 'function';
+}
 
 /** Say everything `up` would do without doing any of it (`--dry-run`); see plan.ts. */
 export interface Planner {

@@ -9,6 +9,7 @@ const drivers: Record<PlatformName, () => Promise<PlatformDriver>> = {
   local: async () => new (await import('./local/local-driver.js')).LocalDriver(),
   kind: async () => new (await import('./kube/kind-driver.js')).KindDriver(),
   jetstream: async () => new (await import('./kube/jetstream-driver.js')).JetstreamDriver(),
+  kwok: async () => new (await import('./kube/kwok-driver.js')).KwokDriver(),
 };
 
 export async function createDriver(name: PlatformName): Promise<PlatformDriver> {

@@ -1,8 +1,8 @@
-// The main job: `npm run e2e [-- --platform local|kind|jetstream] [--keep] ...`: the tutorial flow
+// The main job: `npm run e2e [-- --platform local|kind|jetstream|kwok] [--keep] ...`: the tutorial flow
 // on the chosen platform. `--help` lists every flag and the E2E_* variables.
 import { defineCommand, runCommand } from './lib/command.js';
 import { versionsBanner } from './lib/versions-banner.js';
-import { environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
+import { environmentSection, harnessEnv, harnessOptions, preparePlatform, printPlan } from './lib/harness-options.js';
 import { runPlaywright } from './playwright-run.js';
 
 const command = defineCommand({
@@ -36,6 +36,7 @@ await runCommand(command, async ({ values, passthrough }) => {
   const env = harnessEnv(values);
   // Before Playwright starts: a plan touches nothing, so there is no run to set up or tear down.
   if (env.E2E_DRY_RUN) return printPlan(env).then(() => 0);
+  await preparePlatform(env);
   // The versions it runs come first, once the run has its directories (an unwritable one is all a run that cannot start says).
   return runPlaywright({ projects: ['tutorial'], env, passthrough, banner: () => versionsBanner(env) });
 });

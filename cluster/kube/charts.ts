@@ -24,6 +24,8 @@ import type { ChartName, ChartSource } from './kube-types.js';
 export interface ChartOptions {
   /** --charts: a directory or a repository URL for both charts. */
   charts?: string;
+  /** How `charts` is named in messages when it is a default rather than --charts (kwok's). */
+  chartsShownAs?: string;
   /** --chart-<name>: one chart's own source. */
   chart?: Partial<Record<ChartName, string>>;
 }
@@ -45,7 +47,7 @@ export function resolveChartSources(
   const one = (chart: ChartName): ChartSource => {
     const own = options.chart?.[chart];
     if (own) return fromSpec(chart, own, `--chart-${chart} ${own}`, pinned[chart]);
-    if (options.charts) return fromCollection(chart, options.charts, pinned[chart]);
+    if (options.charts) return fromCollection(chart, options.charts, pinned[chart], options.chartsShownAs ?? `--charts ${options.charts}`);
     const repo = tutorialRepos[chart];
     return {
       chart,
@@ -68,8 +70,7 @@ function fromSpec(chart: ChartName, spec: string, shownAs: string, pinned: strin
 }
 
 /** One chart of a collection given for both: a directory, a repository URL, or an OCI registry path. */
-function fromCollection(chart: ChartName, spec: string, pinned: string): ChartSource {
-  const shownAs = `--charts ${spec}`;
+function fromCollection(chart: ChartName, spec: string, pinned: string, shownAs: string): ChartSource {
   if (isRepositoryUrl(spec)) return repository(chart, spec, pinned, shownAs);
   if (isOciUrl(spec)) return { chart, kind: 'oci', ref: `${spec.replace(/\/$/, '')}/${chart}`, version: pinned, origin: shownAs };
   const dir = path.resolve(spec);

@@ -68,7 +68,11 @@ function helmTimeoutMs(release: HelmRelease): number {
 
 export async function installRelease(run: Run, layout: KubeLayout, release: HelmRelease): Promise<void> {
   run.ledger.recordOnce({ kind: 'helm-release', name: release.name, namespace: release.namespace, context: layout.target.context });
-  await helm(upgradeInstallArgv(release, layout.target, layout.cacheDir), { timeoutMs: helmTimeoutMs(release), label: `upgrade --install ${release.name}` });
+  await helm(upgradeInstallArgv(release, layout.target, layout.cacheDir), {
+    ...layout.tools,
+    timeoutMs: helmTimeoutMs(release),
+    label: `upgrade --install ${release.name}`,
+  });
 }
 
 const isNgsharePod = (pod: V1Pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === releaseNames.ngshare;
@@ -198,7 +202,11 @@ export function helmSteps(layout: KubeLayout, rendered: RenderedValues): KubeSte
         commands: fromRepository.map((r) => ['helm', ...chartSearchArgv(r.chart, r.version, cacheDir)]),
         run: async () => {
           for (const r of fromRepository) {
-            const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), { timeoutMs: 60_000, label: `search repo ${r.chart}` });
+            const { stdout } = await helm(chartSearchArgv(r.chart, r.version, cacheDir), {
+              ...layout.tools,
+              timeoutMs: 60_000,
+              label: `search repo ${r.chart}`,
+            });
             assertChartListed(r.chart, r.version, stdout, r.source.kind === 'repository' ? r.source.url : '');
           }
         },

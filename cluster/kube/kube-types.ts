@@ -18,7 +18,7 @@ import type { Run } from '../run/index.js';
 import type { StackState } from '../stack-state.js';
 import type { Step } from '../steps.js';
 
-export type KubePlatform = Extract<PlatformName, 'kind' | 'jetstream'>;
+export type KubePlatform = Extract<PlatformName, 'kind' | 'jetstream' | 'kwok'>;
 
 /** The label every namespace (and kind node) a run creates carries; the reaper looks for it. */
 export const RUN_LABEL = 'nbgrader-e2e/run';
@@ -88,8 +88,10 @@ export interface KubeDetails {
   /** What the install was made from, so a redeploy renders the same values with another variant. */
   variant: StackVariant;
   deployRepo?: string;
+  /** kwok: the local platform's run whose hub answers behind the port-forward. */
+  localRun?: { runId: string; stateDir: string };
   /** --charts and --chart-<name> of the install (a redeploy installs from the same place). */
-  chartOptions?: { charts?: string; chart?: Partial<Record<ChartName, string>> };
+  chartOptions?: { charts?: string; chartsShownAs?: string; chart?: Partial<Record<ChartName, string>> };
   bakedImage: boolean;
 }
 

@@ -44,6 +44,7 @@ const layers: Record<string, 0 | 1 | 2 | 3 | 4> = {
   // 4: drivers
   'kind-driver.ts': 4,
   'jetstream-driver.ts': 4,
+  'kwok-driver.ts': 4,
 };
 
 /** Every non-test source file of the folder, relative to it. */

@@ -25,11 +25,12 @@ export interface RunNames {
 }
 
 /**
- * kind is the run's own cluster: the tutorial's names, so transcripts read like the tutorial. A
- * shared cluster gets run-unique names, so runs never meet each other's users or course.
+ * kind is the run's own cluster: the tutorial's names, so transcripts read like the tutorial; so
+ * is kwok's, whose hub is the local platform's (its instructor1 is that ngshare's admin). A shared
+ * cluster gets run-unique names, so runs never meet each other's users or course.
  */
 export function runNames(platform: KubePlatform, runId: string): RunNames {
-  if (platform === 'kind') return { instructor: tutorial.instructor, student: tutorial.student, courseId: tutorial.courseId };
+  if (platform !== 'jetstream') return { instructor: tutorial.instructor, student: tutorial.student, courseId: tutorial.courseId };
   const s = shortRunId(runId);
   return { instructor: `e2e-${s}-instructor`, student: `e2e-${s}-student`, courseId: `${tutorial.courseId}-${s}` };
 }
@@ -43,11 +44,12 @@ export const releaseNames = { ngshare: 'ngshare', hub: 'jhub' } as const;
  * ClusterRoleBinding `<release>-user-scheduler`), and a course cluster runs the tutorial's `jhub`,
  * whose objects Helm refuses to adopt ("invalid ownership metadata"). The user scheduler stays, as
  * the tutorial deploys it. ngshare's chart makes nothing cluster-scoped: its release keeps the
- * tutorial's name, so the tutorial's service URLs apply in the run's namespace. A cluster of the
- * run's own keeps the tutorial's names.
+ * tutorial's name, so the tutorial's service URLs apply in the run's namespace. kind's cluster is
+ * the run's own and keeps the tutorial's names; kwok installs the way jetstream does (a namespace
+ * and a release of the run's own), so its control plane can also hold the tutorial's `jhub`.
  */
 export function hubReleaseName(platform: KubePlatform, runId: string, existingRelease: boolean): string {
-  return platform === 'jetstream' && !existingRelease ? `e2e-${shortRunId(runId)}-${releaseNames.hub}` : releaseNames.hub;
+  return platform !== 'kind' && !existingRelease ? `e2e-${shortRunId(runId)}-${releaseNames.hub}` : releaseNames.hub;
 }
 
 /** Pods of each component, by the labels the two charts give them (ngshare's is its release name). */
@@ -148,6 +150,8 @@ export interface KubeLayout {
   /** The ngshare image the harness builds and side-loads (variant ngshareSqlalchemy2). */
   ngshareImage?: BakedImage;
   deployRepo?: string;
+  /** How the tools are found: kwok puts its pinned helm first on PATH once it is built. */
+  tools: { PATH?: string };
   /** --charts and --chart-<name> as given (kept in the state, so a redeploy installs from the same place). */
   chartOptions: ChartOptions;
   /** The troubleshooting variant deployed (the tutorial done right when empty). */
@@ -168,7 +172,14 @@ export function variantNames(variant: StackVariant): string[] {
     .map(([name]) => name);
 }
 
-export function buildLayout(platform: KubePlatform, ctx: Run, options: { currentContext?: string; variant?: StackVariant } = {}): KubeLayout {
+export interface LayoutOptions {
+  currentContext?: string;
+  variant?: StackVariant;
+  /** kwok: the run's own control plane (its kubeconfig and context). */
+  target?: KubeTarget;
+}
+
+export function buildLayout(platform: KubePlatform, ctx: Run, options: LayoutOptions = {}): KubeLayout {
   const { kube, cacheDir } = ctx.config;
   const variant = options.variant ?? {};
   if (kube.existingRelease && variantNames(variant).length) {
@@ -189,6 +200,18 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
     kubeconfigSource = "the run's own kubeconfig, written by kind";
     // The run's own cluster: the tutorial's namespace, so its service URLs apply as written.
     namespace = kube.namespace ?? 'jhub';
+  } else if (platform === 'kwok') {
+    if (kube.existingRelease) throw new UsageError('--existing-release applies to --platform jetstream (an existing cluster), not kwok');
+    if (kube.bakedImage) throw new UsageError('--baked-image applies to --platform kind: kwok runs no image');
+    if (variantNames(variant).length) {
+      throw new UsageError(
+        `kwok simulates pods (nothing runs in them), so a deployment gone wrong (${variantNames(variant).join(', ')}) looks like one gone right`,
+      );
+    }
+    if (!options.target) throw new UsageError("kwok: the layout needs the run's control plane (its kubeconfig and context)");
+    target = options.target;
+    kubeconfigSource = "the run's own control plane";
+    namespace = kube.namespace ?? ctx.id;
   } else {
     if (kube.bakedImage) throw new UsageError("--baked-image applies to --platform kind (an image is side-loaded into the run's cluster)");
     const choice = chooseKubeconfig(ctx.config);
@@ -198,7 +221,16 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
   }
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace ${namespace} is not a valid namespace name`);
   const valuesDir = ctx.dirs.path('values');
-  const chartOptions = { charts: kube.charts, chart: kube.chart };
+  // kwok is for a machine that cannot reach the chart repositories: the packaged charts of the
+  // workplace's shared folder, unless told otherwise.
+  const packaged = platform === 'kwok' && !kube.charts && !kube.chart.jupyterhub && !kube.chart.ngshare;
+  const chartOptions: ChartOptions = packaged
+    ? {
+        charts: path.join(ctx.config.sharedDir, 'charts'),
+        chartsShownAs: "kwok's default: the workplace's packaged charts; --charts to change",
+        chart: kube.chart,
+      }
+    : { charts: kube.charts, chart: kube.chart };
   if (kube.existingRelease && (kube.charts || kube.chart.jupyterhub || kube.chart.ngshare)) {
     throw new UsageError("an existing release is tested as it is; --charts and --chart-<name> apply to an install of the run's own");
   }
@@ -237,6 +269,7 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: { current
     ngshareImage: variant.ngshareSqlalchemy2 ? ngshareSqlalchemy2Image() : undefined,
     deployRepo: kube.deployRepo ? path.resolve(kube.deployRepo) : undefined,
     chartOptions,
+    tools: {},
     variant,
   };
 }
@@ -331,6 +364,8 @@ export function renderLayers(layout: KubeLayout, ctx: Run): RenderedValues {
   if (layout.platform === 'kind') ngshare.push(project('ngshare', 'kind-ngshare.yaml', 90, 'harness (kind only)'));
   jupyterhub.push(project('jupyterhub', 'e2e-test.yaml', 90, 'harness'));
   if (layout.platform === 'kind') jupyterhub.push(project('jupyterhub', 'kind-jupyterhub.yaml', 91, 'harness (kind only)'));
+  else if (layout.platform === 'kwok')
+    jupyterhub.push(project('jupyterhub', 'jetstream-jupyterhub.yaml', 91, 'harness (kwok: reached through a port-forward)'));
   else jupyterhub.push(project('jupyterhub', 'jetstream-jupyterhub.yaml', 91, 'harness (shared cluster only)'));
   if (layout.baked) jupyterhub.push(project('jupyterhub', 'baked-image.yaml', 92, 'harness (--baked-image)'));
   if (variant.ngshareStorageNotWritable) ngshare.push(project('ngshare', 'variant-ngshare-storage-not-writable.yaml', 93, 'variant'));

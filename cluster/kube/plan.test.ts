@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { clearSecrets } from '../redact.js';
 import { KindDriver } from './kind-driver.js';
 import { JetstreamDriver } from './jetstream-driver.js';
+import { KwokDriver } from './kwok-driver.js';
 import { formatPlan } from '../plan.js';
 import { planningRun, type Run } from '../run/index.js';
 import { tempTree } from '../../fixtures/fakes.js';
@@ -34,7 +35,7 @@ function context(env: Record<string, string> = {}): Run {
   return run;
 }
 
-async function planText(driver: KindDriver | JetstreamDriver, env: Record<string, string> = {}): Promise<string> {
+async function planText(driver: KindDriver | JetstreamDriver | KwokDriver, env: Record<string, string> = {}): Promise<string> {
   return formatPlan(await driver.plan(context(env), readConfig({ E2E_ROOT_DIR: root, ...env }).variant), root);
 }
 
@@ -133,6 +134,33 @@ test('charts from a local directory: no repository is added, Helm installs the p
   await expect(planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_EXISTING_RELEASE: '1', E2E_CHARTS: charts })).rejects.toThrow(
     'an existing release is tested as it is; --charts and --chart-<name> apply to an install',
   );
+});
+
+test("kwok: the run's own control plane, the workplace's packaged charts, the jetstream install, and the local hub behind the port-forward", async () => {
+  const shared = tempTree('shared-', {});
+  fs.mkdirSync(path.join(shared, 'charts'));
+  for (const [name, version] of [
+    ['jupyterhub', '4.3.3'],
+    ['ngshare', '0.6.0'],
+  ]) {
+    const src = tempTree('chart-src-', { [`${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: ${version}\n` });
+    execFileSync('tar', ['czf', path.join(shared, 'charts', `${name}-${version}.tgz`), '-C', src, name]);
+  }
+  const text = await planText(new KwokDriver(), { E2E_SHARED_DIR: shared });
+  expect(text).toContain('Plan for run e2e-20261126-112233-ab12 on kwok');
+  expect(text).toContain(`Start the run's control plane on 127.0.0.1`);
+  expect(text).toContain(`--kubeconfig .e2e/runs/${runId}/control-plane/kubeconfig --kube-context nbgrader-e2e-${runId}`);
+  expect(text).not.toContain('helm repo add');
+  expect(text).toContain(`$ helm upgrade --install e2e-112233ab12-jhub ${shared}/charts/jupyterhub-4.3.3.tgz --namespace ${runId}`);
+  expect(text).toContain("(kwok's default: the workplace's packaged charts; --charts to change)");
+  expect(text).toContain("Bring up the local platform's real JupyterHub".replace('Bring up', 'Start bringing up'));
+  expect(text).toContain('their servers are not started: pods are simulated');
+  for (const s of Object.values(secrets)) expect(text).not.toContain(s);
+  // Pods are simulated: a deployment gone wrong on purpose would look right, so it is refused.
+  await expect(planText(new KwokDriver(), { E2E_SHARED_DIR: shared, E2E_VARIANT: 'without-nbgrader' })).rejects.toThrow(
+    /kwok simulates pods \(nothing runs in them\), so a deployment gone wrong \(withoutNbgrader\) looks like one gone right/,
+  );
+  await expect(planText(new KwokDriver(), { E2E_SHARED_DIR: path.join(shared, 'nothing') })).rejects.toThrow(/no such directory/);
 });
 
 test("jetstream --existing-release: no Helm at all, and teardown touches only the run's users", async () => {

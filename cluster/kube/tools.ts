@@ -1,5 +1,6 @@
 /**
- * The command-line tools the Kubernetes platforms drive (kind, helm, the docker CLI that kind calls):
+ * The command-line tools the Kubernetes platforms drive (kind, helm, the docker CLI that kind calls,
+ * openssl for kwok's control plane):
  * finding them and their versions before anything is created, and running them as argv arrays
  * through execa. A failed command becomes a HarnessError that starts with the tool and carries the
  * tail of its stderr: `helm: upgrade --install jhub failed (exit 1): …`.
@@ -12,7 +13,7 @@ import { redact } from '../redact.js';
 import { kubeTools } from '../versions.js';
 import { formatArgv } from '../shell.js';
 
-export type ToolName = 'kind' | 'helm' | 'docker';
+export type ToolName = 'kind' | 'helm' | 'docker' | 'openssl';
 
 interface ToolSpec {
   versionArgs: string[];
@@ -33,6 +34,13 @@ const specs: Record<ToolName, ToolSpec> = {
     pattern: /\bv?(\d+\.\d+\.\d+)/,
     minimum: kubeTools.helm.minimum,
     install: 'https://helm.sh/docs/intro/install/',
+  },
+  openssl: {
+    // kwok's control plane makes its certificates with it.
+    versionArgs: ['version'],
+    pattern: /OpenSSL (\d+\.\d+\.\d+)/,
+    minimum: '1.1.1',
+    install: "your distribution's openssl package (apt-get install openssl)",
   },
   docker: {
     // The client only: the engine is checked through its API (docker.ts).

@@ -8,7 +8,7 @@ import { platformNames, parseVariant, readConfig, variantNames, type HarnessConf
 import { UsageError } from '../../cluster/errors.js';
 import { formatPlan } from '../../cluster/plan.js';
 import { redact } from '../../cluster/redact.js';
-import { canPlan } from '../../cluster/platform.js';
+import { canPlan, canPrepare } from '../../cluster/platform.js';
 import type { StackInfo } from '../../cluster/stack-state.js';
 import { createDriver } from '../../cluster/platforms.js';
 import { findRun, listRuns, planningRun, type Run } from '../../cluster/run/index.js';
@@ -104,7 +104,7 @@ export function harnessEnv(values: Partial<Record<HarnessOptionName, string | bo
   }
   env.E2E_PLATFORM = platform;
   const misplaced = clusterOnly.filter((f) => values[f] !== undefined && values[f] !== false);
-  if (platform === 'local' && misplaced.length) throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind or jetstream`);
+  if (platform === 'local' && misplaced.length) throw new UsageError(`--${misplaced.join(', --')} only apply to --platform kind, jetstream or kwok`);
   if (platform !== 'local' && values.port !== undefined) throw new UsageError('--port applies to --platform local');
   // Checked now, through the same reader the run will use, so a mistake costs nothing.
   if (env.E2E_VARIANT) parseVariant(env.E2E_VARIANT);
@@ -182,4 +182,14 @@ export async function printPlan(env: Record<string, string>): Promise<void> {
   const plan = await driver.plan(planningRun(config), config.variant);
   process.stdout.write(formatPlan(plan, config.rootDir));
   for (const warning of plan.warnings ?? []) process.stderr.write(`WARNING (dry run): ${redact(warning)}\n`);
+}
+
+/**
+ * What the platform needs that outlives runs, built before Playwright starts (kwok: the Go tools,
+ * about 20 min the first time, with progress), so the setup project's bound is for the stack.
+ */
+export async function preparePlatform(env: Record<string, string>): Promise<void> {
+  const config = readConfig({ ...process.env, ...env });
+  const driver = await createDriver(config.platform);
+  if (canPrepare(driver)) await driver.prepare(config);
 }
