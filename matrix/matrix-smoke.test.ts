@@ -62,7 +62,7 @@ test('npm run matrix --dry-run: each cell resolved or told why not, the table wr
   const r = await run('--dry-run');
   expect(r.exitCode, r.all).toBe(0);
   const date = new Date().toISOString().slice(0, 10);
-  const dir = path.join(work, 'out', `matrix-${date}`);
+  const dir = path.join(work, 'out', `matrix-${date}-dry-run`);
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'matrix.json'), 'utf8')) as MatrixReport;
   const byName = Object.fromEntries(report.cells.map((c) => [c.name, c]));
   expect(report.cells.map((c) => c.name)).toEqual(['pinned', 'latest', 'both-newest', 'python-3.99']);
@@ -88,6 +88,10 @@ test('npm run matrix --dry-run: each cell resolved or told why not, the table wr
   });
   expect(ci.exitCode).toBe(2);
   expect(ci.all).toMatch(/refused in CI/);
-  const help = await run('--help');
-  expect(help.all).toMatch(/--limit <n>\s+run only the first n cells/);
+  // Another matrix still writing the directory (this test's own process stands for it): refused, nothing wiped.
+  fs.writeFileSync(path.join(dir, 'matrix.pid'), `${process.pid}\n`);
+  const busy = await run('--dry-run');
+  expect(busy.exitCode).toBe(1);
+  expect(busy.all).toMatch(/another matrix run \(pid \d+\) is writing/);
+  expect(fs.existsSync(path.join(dir, 'matrix.json'))).toBe(true);
 });

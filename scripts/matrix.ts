@@ -53,7 +53,7 @@ const command = defineCommand({
         'e2e-output/matrix-<date>/matrix.json    cells[].versions, cells[].result, cells[].failure',
         'e2e-output/matrix-<date>/allure-report  one test per cell, its versions as parameters',
         'e2e-output/matrix-<date>/runs/<run id>  each cell’s run (transcripts, summary.json, reports)',
-        'A second matrix run on the same day replaces the first one’s directory.',
+        'A second matrix run on the same day replaces the first one’s directory (not while it runs); a dry run writes matrix-<date>-dry-run/.',
       ],
     },
     { title: 'Exit status', lines: ['0 no cell that passed in the baseline fails now, 1 one does (or the matrix could not run), 2 a usage error'] },
@@ -110,9 +110,9 @@ await runCommand(command, async ({ values }) => {
   const config = readConfig();
   const asOf = new Date();
   const date = asOf.toISOString().slice(0, 10);
-  const dir = path.join(config.outputDir, `matrix-${date}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, 'cells'), { recursive: true });
+  // A dry run writes beside the day's results, never over them.
+  const dir = path.join(config.outputDir, `matrix-${date}${dryRun ? '-dry-run' : ''}`);
+  claimDirectory(dir);
   const started = Date.now();
   console.log(
     `matrix: ${cells.length} of ${matrix.cells.length} cells from ${path.relative(process.cwd(), matrixFile)}, PyPI as of ${asOf.toISOString()}; output in ${path.relative(process.cwd(), dir)}`,
@@ -196,6 +196,31 @@ await runCommand(command, async ({ values }) => {
   }
   return 0;
 });
+
+/**
+ * The day's matrix directory, emptied for this run; refused while another matrix run still writes
+ * into it (its pid file names a live process).
+ */
+function claimDirectory(dir: string): void {
+  const pidFile = path.join(dir, 'matrix.pid');
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined;
+  if (pid && pid !== process.pid && isAlive(pid)) {
+    throw new HarnessError('matrix', `another matrix run (pid ${pid}) is writing ${path.relative(process.cwd(), dir)}; wait for it to end, or stop it`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'cells'), { recursive: true });
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  process.once('exit', () => fs.rmSync(pidFile, { force: true }));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The Allure report of the matrix (one self-contained index.html), offline; a failure only warns. */
 async function generateAllure(dir: string, date: string): Promise<void> {
