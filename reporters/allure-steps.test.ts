@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
-import AllureStepsReporter, { fixSteps, type AllureResult } from './allure-steps.js';
+import AllureStepsReporter, { fixSteps, type AllureResult, type AllureStep } from './allure-steps.js';
 import { fakeRun } from './fake-results.js';
 import { plannedSteps } from './planned-steps.js';
 
 const steps = ['Step 4: Validate in JupyterHub', 'Step 5: Create the course and roster', 'Step 6: Create and release a first assignment'];
 const title = 'the tutorial flow runs from validation to autograde';
 const annotations = [{ type: 'serial' }, plannedSteps(steps)];
-const step = (name: string, status = 'passed') => ({
+const step = (name: string, status = 'passed'): AllureStep => ({
   name,
   status,
   stage: 'finished',
@@ -18,7 +18,7 @@ const step = (name: string, status = 'passed') => ({
 });
 
 /** As allure-playwright writes it: the hooks, a step per annotation, then the steps that ran. */
-const written = (ran: Array<ReturnType<typeof step>>): AllureResult => ({
+const written = (ran: AllureStep[]): AllureResult => ({
   name: title,
   fullName: `scenarios/tutorial.spec.ts › ${title}`,
   status: 'failed',
@@ -73,10 +73,7 @@ test("the reporter rewrites the run's result files after allure-playwright: a te
 });
 
 test('steps that did not run follow the last step that ran, before what allure-playwright adds after it', () => {
-  const result = written([
-    step(steps[0], 'failed'),
-    { name: 'error-context', status: undefined as unknown as string, stage: 'finished', steps: [], attachments: [{}] },
-  ]);
+  const result = written([step(steps[0], 'failed'), { name: 'error-context', status: undefined, stage: 'finished', steps: [], attachments: [{}] }]);
   expect(fixSteps(result, annotations, 'not run').steps!.map((s) => s.name)).toEqual([
     'Before Hooks',
     steps[0],
