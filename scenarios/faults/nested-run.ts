@@ -76,7 +76,24 @@ export interface Nested {
   start(options?: NestedRunOptions): StartedRun;
 }
 
-export const test = base.extend<{ nested: Nested; heldPort: number }>({
+export interface CacheCopy {
+  dir: string;
+  /** Every cached environment of the role (the one a run uses is among them, whatever its key). */
+  envs(role: string): string[];
+}
+
+export const test = base.extend<{ nested: Nested; heldPort: number; cacheCopy: () => Promise<CacheCopy> }>({
+  // Copies of the environment cache to break (linkedCacheCopy); removed after the test, once its runs are gone.
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern: none.
+  cacheCopy: async ({}, use, testInfo) => {
+    const copies: string[] = [];
+    await use(async () => {
+      const copy = await linkedCacheCopy(testInfo.outputPath(`cache-${copies.length + 1}`));
+      copies.push(copy.dir);
+      return copy;
+    });
+    await Promise.all(copies.map((dir) => fs.promises.rm(dir, { recursive: true, force: true })));
+  },
   // A port on 127.0.0.1 that this test listens on itself, until it ends.
   // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern: none.
   heldPort: async ({}, use) => {
@@ -85,8 +102,8 @@ export const test = base.extend<{ nested: Nested; heldPort: number }>({
     await use((server.address() as net.AddressInfo).port);
     await new Promise<void>((resolve) => server.close(() => resolve()));
   },
-  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern: none.
-  nested: async ({}, use, testInfo) => {
+  // Depends on cacheCopy only so that it is torn down first: its runs stop before their cache goes.
+  nested: async ({ cacheCopy: _ }, use, testInfo) => {
     const stateDir = testInfo.outputPath('state');
     const outputRoot = testInfo.outputPath('output');
     const isolated = (env: Record<string, string> = {}): Record<string, string> => ({
@@ -238,13 +255,12 @@ export function expectSetupFailure(run: NestedRun, message: RegExp): void {
  * so it costs seconds and no space. Break it by removing or replacing directory entries, never by
  * writing into a file: a write goes through the link into the shared cache.
  */
-export async function linkedCacheCopy(dest: string): Promise<{ dir: string; envs(role: string): string[] }> {
+async function linkedCacheCopy(dest: string): Promise<CacheCopy> {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   await execa('cp', ['-al', readConfig().cacheDir, dest]);
   const envsDir = path.join(dest, 'envs');
   return {
     dir: dest,
-    // Every cached environment of the role (the one a run uses is among them, whatever its key).
     envs: (role) =>
       fs
         .readdirSync(envsDir)

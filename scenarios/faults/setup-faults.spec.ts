@@ -8,14 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { findRunProcesses } from '../../cluster/processes.js';
-import { test, expect, expectSetupFailure, linkedCacheCopy, replaceFile } from './nested-run.js';
+import { test, expect, expectSetupFailure, replaceFile } from './nested-run.js';
 
 // Independent runs, each in directories and on ports of its own: side by side where there are workers.
 test.describe.configure({ mode: 'parallel' });
 test.setTimeout(15 * 60_000);
 
-test('a corrupted or half-built cached environment is rebuilt, not used', async ({ nested }) => {
-  const cache = await linkedCacheCopy(test.info().outputPath('cache'));
+test('a corrupted or half-built cached environment is rebuilt, not used', async ({ nested, cacheCopy }) => {
+  const cache = await cacheCopy();
   for (const userEnv of cache.envs('user')) {
     const lib = path.join(userEnv, 'lib');
     const site = fs.readdirSync(lib).find((d) => d.startsWith('python'))!;
@@ -33,9 +33,9 @@ test('a corrupted or half-built cached environment is rebuilt, not used', async 
   expect(findRunProcesses(up.runId)).toEqual([]);
 });
 
-test('a user server that never becomes ready: a named error at the server bound', async ({ nested }) => {
+test('a user server that never becomes ready: a named error at the server bound', async ({ nested, cacheCopy }) => {
   // Every cached user environment's server command, replaced by one that starts and never listens.
-  const cache = await linkedCacheCopy(test.info().outputPath('cache'));
+  const cache = await cacheCopy();
   const never = '#!/bin/sh\necho "fault server-never-ready: started, never listening"\nexec sleep 600\n';
   for (const userEnv of cache.envs('user')) replaceFile(path.join(userEnv, 'bin', 'jupyterhub-singleuser'), never);
 
