@@ -18,6 +18,7 @@ async function consoleOf(tests: FakeTest[], options: { rerun?: number; status?: 
   const run = fakeRun(tests);
   const reporter = new ConsoleReporter({ runId, outputDir, runDir: path.join(root, 'state') });
   const text = await captureOutput(() => {
+    reporter.onConfigure();
     reporter.onBegin(run.config, run.suite);
     for (const { test: t, result } of run.tests) if (result) reporter.onTestEnd(t, result);
     reporter.onEnd({ status: options.status ?? 'passed', startTime: new Date(), duration: 90_000 });
@@ -33,7 +34,12 @@ test('a run of one tutorial test counts one test: "Running 1 test", and setup an
     { project: 'tutorial', title: tutorialTitle, status: 'passed', steps: [{ title: 'Step 4: Validate in JupyterHub' }] },
     { project: 'teardown', title: 'tear down the platform', status: 'passed' },
   ]);
-  expect(text).toContain(`Running 1 test (tutorial), with the platform's setup and teardown, for run ${runId}\n`);
+  // A line before Playwright loads the test files, then the count once it has.
+  expect(text).toMatch(
+    new RegExp(
+      `^Playwright: collecting the tests for run ${runId}…\nRunning 1 test \\(tutorial\\), with the platform's setup and teardown, for run ${runId}\n`,
+    ),
+  );
   expect(text).toMatch(
     /Results: 1 passed · 0 failed · 0 skipped, in 1 min 30 s {2}\(1 test of tutorial; the platform's setup and teardown are listed, not counted\)/,
   );

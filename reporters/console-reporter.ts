@@ -120,6 +120,12 @@ export default class ConsoleReporter implements Reporter {
     return this.lifecycle.has(this.project(test));
   }
 
+  /** Before Playwright loads the test files (seconds, on a busy machine): a line, so that the wait is not silent. */
+  onConfigure(): void {
+    const rerun = rerunNumber(this.options.outputDir);
+    this.print(`Playwright: collecting the tests for run ${this.options.runId}${rerun ? `, rerun ${rerun}` : ''}…`);
+  }
+
   onBegin(config: FullConfig, suite: Suite): void {
     this.suite = suite;
     this.lifecycle = lifecycleProjects(config.projects);
