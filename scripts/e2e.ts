@@ -21,6 +21,7 @@ const command = defineCommand({
     'context',
     'namespace',
     'existing-release',
+    'ngshare-admin',
     'deploy-repo',
     'charts',
     'chart-jupyterhub',

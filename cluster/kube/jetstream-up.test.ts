@@ -30,6 +30,10 @@ async function fakeCluster(): Promise<FakeServer> {
   return fakeServer((method, url, body) => {
     const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(url)?.[1];
     if (url === '/version') return [200, { gitVersion: 'v1.33.1', major: '1', minor: '33' }];
+    // The user may do everything (a user with fewer rights meets a real API server in the kube project).
+    if (method === 'POST' && url === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      return [201, { ...(JSON.parse(body) as object), status: { allowed: true } }];
+    }
     if (method === 'POST' && url === '/api/v1/namespaces') {
       const created = JSON.parse(body) as { metadata: { name: string } };
       namespaces.set(created.metadata.name, created);
@@ -81,7 +85,7 @@ test('jetstream up runs what its plan prints, records it all, and down removes e
     const driver = new JetstreamDriver();
 
     const checks = await driver.preflight(run);
-    expect(checks.map((c) => `${c.name}: ${c.ok}`)).toEqual(['helm: true', 'kubeconfig: true', 'cluster: true']);
+    expect(checks.map((c) => `${c.name}: ${c.ok}`)).toEqual(['helm: true', 'kubeconfig: true', 'cluster: true', 'permissions: true']);
 
     // No proxy pod behind the port-forward: the wait for the hub says so in seconds, not at its bound.
     const started = Date.now();

@@ -1,12 +1,17 @@
 /**
  * Everything after `helm install`, through @kubernetes/client-node: namespaces the run owns,
  * bounded rollout waits that fail early on crash loops, image pull errors, restarts and claims
- * that cannot bind, and the pods, logs and events of the diagnostics bundle.
+ * that cannot bind, the pods, logs and events of the diagnostics bundle; and, before anything is
+ * made, what the kubeconfig's user may do (SelfSubjectAccessReview); after, what a release made
+ * outside its namespace.
  */
 import {
   ApiException,
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
+  RbacAuthorizationV1Api,
+  SchedulingV1Api,
   StorageV1Api,
   type CoreV1Event,
   type KubeConfig,
@@ -68,6 +73,17 @@ export class Kube {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The run label of the namespace ('' when it has none), or undefined when there is no such namespace. */
+  async namespaceOwner(): Promise<string | undefined> {
+    try {
+      const ns = await this.core.readNamespace({ name: this.namespace });
+      return ns.metadata?.labels?.[RUN_LABEL] ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -219,4 +235,81 @@ export class Kube {
 export async function listRunNamespaces(kc: KubeConfig): Promise<Array<{ name: string; runId: string }>> {
   const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: RUN_LABEL });
   return list.items.map((ns) => ({ name: ns.metadata?.name ?? '', runId: ns.metadata?.labels?.[RUN_LABEL] ?? '' })).filter((n) => n.name && n.runId);
+}
+
+// --- what the user of the kubeconfig may do --------------------------------------------------------
+
+/** One permission a run needs, and why (for the message when it is missing). */
+export interface AccessNeed {
+  verb: string;
+  resource: string;
+  /** API group: '' for the core group. */
+  group?: string;
+  subresource?: string;
+  /** Absent for a cluster-scoped resource. */
+  namespace?: string;
+  why: string;
+}
+
+/** "create clusterroles.rbac.authorization.k8s.io", "create pods/portforward in namespace x". */
+export function describeNeed(n: AccessNeed): string {
+  const resource = `${n.resource}${n.group ? `.${n.group}` : ''}${n.subresource ? `/${n.subresource}` : ''}`;
+  return `${n.verb} ${resource}${n.namespace ? ` in namespace ${n.namespace}` : ' (cluster-wide)'}`;
+}
+
+/**
+ * Asks the API server, as the kubeconfig's user, whether each permission is granted
+ * (SelfSubjectAccessReview: no object is made or touched); returns the ones that are not.
+ */
+export async function missingPermissions(kc: KubeConfig, needs: AccessNeed[]): Promise<Array<AccessNeed & { reason: string }>> {
+  const api = kc.makeApiClient(AuthorizationV1Api);
+  const answers = await Promise.all(
+    needs.map(async (n) => {
+      const review = await api.createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: n.verb, resource: n.resource, group: n.group ?? '', subresource: n.subresource, namespace: n.namespace } },
+        },
+      });
+      return { ...n, allowed: review.status?.allowed === true, reason: review.status?.reason ?? review.status?.evaluationError ?? '' };
+    }),
+  );
+  return answers.filter((a) => !a.allowed).map(({ allowed: _allowed, ...rest }) => rest);
+}
+
+// --- what a release made outside its namespace -------------------------------------------------------
+
+/** The cluster-scoped objects Helm made for releases of `namespace` (z2jh's user scheduler's ClusterRole and binding, priority classes). */
+export async function releaseClusterObjects(kc: KubeConfig, namespace: string): Promise<Array<{ kind: string; name: string }>> {
+  const ofNamespace = (o: { metadata?: { name?: string; annotations?: Record<string, string> } }) =>
+    o.metadata?.annotations?.['meta.helm.sh/release-namespace'] === namespace && Boolean(o.metadata.name);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const scheduling = kc.makeApiClient(SchedulingV1Api);
+  const [roles, bindings, priorities] = await Promise.all([rbac.listClusterRole(), rbac.listClusterRoleBinding(), scheduling.listPriorityClass()]);
+  return [
+    ...roles.items.filter(ofNamespace).map((o) => ({ kind: 'ClusterRole', name: o.metadata!.name! })),
+    ...bindings.items.filter(ofNamespace).map((o) => ({ kind: 'ClusterRoleBinding', name: o.metadata!.name! })),
+    ...priorities.items.filter(ofNamespace).map((o) => ({ kind: 'PriorityClass', name: o.metadata!.name! })),
+  ];
+}
+
+/** Deletes what releaseClusterObjects finds (a reaped run's releases were never uninstalled); returns what it deleted. */
+export async function deleteReleaseClusterObjects(kc: KubeConfig, namespace: string): Promise<string[]> {
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const scheduling = kc.makeApiClient(SchedulingV1Api);
+  const deleted: string[] = [];
+  for (const o of await releaseClusterObjects(kc, namespace)) {
+    const remove =
+      o.kind === 'ClusterRole'
+        ? rbac.deleteClusterRole({ name: o.name })
+        : o.kind === 'ClusterRoleBinding'
+          ? rbac.deleteClusterRoleBinding({ name: o.name })
+          : scheduling.deletePriorityClass({ name: o.name });
+    await remove.catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    deleted.push(`${o.kind} ${o.name}`);
+  }
+  return deleted;
 }

@@ -88,6 +88,8 @@ export interface KubeDetails {
   /** What the install was made from, so a redeploy renders the same values with another variant. */
   variant: StackVariant;
   deployRepo?: string;
+  /** --ngshare-admin: the release's ngshare admin acting as instructor, and whether the run started its server. */
+  ngshareAdmin?: { user: string; startedServer: boolean };
   /** kwok: the local platform's run whose hub answers behind the port-forward. */
   localRun?: { runId: string; stateDir: string };
   /** --charts and --chart-<name> of the install (a redeploy installs from the same place). */

@@ -150,6 +150,8 @@ export interface KubeLayout {
   /** The ngshare image the harness builds and side-loads (variant ngshareSqlalchemy2). */
   ngshareImage?: BakedImage;
   deployRepo?: string;
+  /** --ngshare-admin (an existing release only): the release's ngshare admin, the run's instructor. */
+  ngshareAdmin?: string;
   /** How the tools are found: kwok puts its pinned helm first on PATH once it is built. */
   tools: { PATH?: string };
   /** --charts and --chart-<name> as given (kept in the state, so a redeploy installs from the same place). */
@@ -188,7 +190,11 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: LayoutOpt
   if (platform !== 'kind' && variant.ngshareSqlalchemy2) {
     throw new UsageError('the variant ngshareSqlalchemy2 needs an ngshare image side-loaded into the cluster: --platform kind');
   }
-  const names = runNames(platform, ctx.id);
+  if (kube.ngshareAdmin && !kube.existingRelease) {
+    throw new UsageError("--ngshare-admin applies to --existing-release: an install of the run's own makes its instructor an ngshare admin");
+  }
+  // --ngshare-admin: the release's ngshare admin (a dedicated test account) is the run's instructor.
+  const names = { ...runNames(platform, ctx.id), ...(kube.ngshareAdmin ? { instructor: kube.ngshareAdmin } : {}) };
   let target: KubeTarget;
   let kubeconfigSource: string;
   let namespace: string;
@@ -269,6 +275,7 @@ export function buildLayout(platform: KubePlatform, ctx: Run, options: LayoutOpt
     ngshareImage: variant.ngshareSqlalchemy2 ? ngshareSqlalchemy2Image() : undefined,
     deployRepo: kube.deployRepo ? path.resolve(kube.deployRepo) : undefined,
     chartOptions,
+    ngshareAdmin: kube.ngshareAdmin,
     tools: {},
     variant,
   };

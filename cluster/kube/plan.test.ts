@@ -174,6 +174,27 @@ test("jetstream --existing-release: no Helm at all, and teardown touches only th
   expect(teardown).not.toMatch(/uninstall|Delete namespace/);
 });
 
+test('--existing-release --ngshare-admin: the admin is the instructor, never created or deleted; what the run makes in ngshare is said, and removed through it', async () => {
+  const env = { E2E_KUBECONFIG: '/e2e-root/k', E2E_KUBE_CONTEXT: 'c', E2E_EXISTING_RELEASE: '1', E2E_NGSHARE_ADMIN: 'e2e-course-admin' };
+  const text = await planText(new JetstreamDriver(), env);
+  expect(text).toContain(
+    "users:         e2e-course-admin (instructor: the release's ngshare admin, --ngshare-admin), e2e-112233ab12-student (student, the run's own); course course101-112233ab12",
+  );
+  expect(text).toContain(
+    "Use the ngshare admin e2e-course-admin as the run's instructor: its server (started only if it is not running), and a token of its own",
+  );
+  expect(text).toContain("in the course's production ngshare the run creates its course course101-112233ab12");
+  const teardown = text.slice(text.indexOf('Teardown'));
+  expect(teardown).toContain(
+    "Delete the run's courses (course101-112233ab12 and its classrooms' course101-112233ab12-c<n>) through the ngshare admin e2e-course-admin",
+  );
+  expect(teardown).toContain('the user e2e-course-admin is never deleted');
+  expect(teardown).not.toMatch(/delete the users|uninstall/i);
+  await expect(planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_NGSHARE_ADMIN: 'x' })).rejects.toThrow(
+    '--ngshare-admin applies to --existing-release',
+  );
+});
+
 test("--deploy-repo: the repository's files in the tutorial's order, placeholders filled, the rest listed as not used", async () => {
   const repo = fakeDeployRepo(minimalRepo);
   const text = await planText(new JetstreamDriver(), { E2E_KUBECONFIG: '/k', E2E_KUBE_CONTEXT: 'c', E2E_DEPLOY_REPO: repo });

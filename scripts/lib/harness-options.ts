@@ -43,6 +43,13 @@ const table = {
   context: { type: 'string', value: '<name>', description: 'jetstream: kubeconfig context', env: 'E2E_KUBE_CONTEXT' },
   namespace: { type: 'string', value: '<name>', description: "jetstream: namespace to install into (default: one of the run's own)", env: 'E2E_NAMESPACE' },
   'existing-release': { type: 'boolean', description: 'jetstream: test an existing JupyterHub release without installing', env: 'E2E_EXISTING_RELEASE' },
+  'ngshare-admin': {
+    type: 'string',
+    value: '<user>',
+    description:
+      "--existing-release: an ngshare admin of the release (a dedicated test account) to act as the run's\ninstructor; the run's course is created and deleted through it (never the user itself)",
+    env: 'E2E_NGSHARE_ADMIN',
+  },
   'deploy-repo': {
     type: 'string',
     value: '<path>',
@@ -84,6 +91,7 @@ const clusterOnly: HarnessOptionName[] = [
   'context',
   'namespace',
   'existing-release',
+  'ngshare-admin',
   'deploy-repo',
   'charts',
   'chart-jupyterhub',
@@ -130,7 +138,7 @@ export const environmentSection = {
   lines: [
     'E2E_PLATFORM, E2E_KEEP, E2E_RUN_ID, E2E_VARIANT, E2E_VERSIONS, E2E_HUB_PORT, E2E_UPDATE_EXPECTED, E2E_STRICT_DRIFT,',
     'E2E_KUBECONFIG, E2E_KUBE_CONTEXT, E2E_NAMESPACE, E2E_EXISTING_RELEASE, E2E_DEPLOY_REPO, E2E_BAKED_IMAGE, E2E_DRY_RUN,',
-    'E2E_CHARTS, E2E_CHART_JUPYTERHUB, E2E_CHART_NGSHARE',
+    'E2E_CHARTS, E2E_CHART_JUPYTERHUB, E2E_CHART_NGSHARE, E2E_NGSHARE_ADMIN',
     "E2E_HUB_ADMIN_TOKEN        --existing-release: the operator's hub admin token (never a flag: flags show in ps)",
     'E2E_SERVER_START_TIMEOUT   seconds a user server may take to start (default 90)',
     'E2E_COMMAND_TIMEOUT        seconds one command may take (default 300)',
