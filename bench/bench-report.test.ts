@@ -19,7 +19,7 @@ const setupStderr = [
   '12:07:10 python-envs: user environment ready in 1 min 15 s',
   '12:05:44 platform: Python environments ready in 402 ms',
   '12:05:49 platform: hub, proxy and ngshare up at http://127.0.0.1:38407 in 5.6 s',
-  '12:06:02 platform: local stack ready in 18.2 s',
+  '12:06:02 platform: local stack ready at http://127.0.0.1:38407 in 18.2 s (402 ms of it the Python environments)',
   '',
 ].join('\n');
 

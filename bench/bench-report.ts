@@ -55,10 +55,12 @@ export function setupMilestones(stderr: string): { envs?: number; services?: num
     const ms = parseDuration(m[2]);
     if (ms !== undefined) builds[m[1]] = ms;
   }
+  // A duration as formatDuration writes it, whatever follows it on the line.
+  const d = '(\\d+(?:\\.\\d+)? m?s|\\d+ min \\d+ s)';
   return {
-    envs: find(/platform: Python environments ready in ([^\n]+)/),
-    services: find(/platform: hub, proxy and ngshare up at \S+ in ([^\n]+)/),
-    servers: find(/platform: local stack ready in ([^\n]+)/),
+    envs: find(new RegExp(`platform: Python environments ready in ${d}`)),
+    services: find(new RegExp(`platform: hub, proxy and ngshare up at \\S+ in ${d}`)),
+    servers: find(new RegExp(`platform: local stack ready (?:at \\S+ )?in ${d}`)),
     builds,
   };
 }
