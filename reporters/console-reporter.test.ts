@@ -16,9 +16,8 @@ async function consoleOf(tests: FakeTest[], options: { rerun?: number; status?: 
   const outputDir = options.rerun ? path.join(root, runId, 'reruns', String(options.rerun)) : path.join(root, runId);
   fs.mkdirSync(outputDir, { recursive: true });
   const run = fakeRun(tests);
-  const reporter = new ConsoleReporter({ runId, outputDir, runDir: path.join(root, 'state') });
   const text = await captureOutput(() => {
-    reporter.onConfigure();
+    const reporter = new ConsoleReporter({ runId, outputDir, runDir: path.join(root, 'state') });
     reporter.onBegin(run.config, run.suite);
     for (const { test: t, result } of run.tests) if (result) reporter.onTestEnd(t, result);
     reporter.onEnd({ status: options.status ?? 'passed', startTime: new Date(), duration: 90_000 });
@@ -83,8 +82,8 @@ test('a rerun says which one it is, and where its output is, and the report comm
 test('an error outside any test is printed and counted as a failure in both totals', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-console-'));
   const run = fakeRun([{ project: 'tutorial', title: tutorialTitle, status: 'passed' }]);
-  const reporter = new ConsoleReporter({ runId, outputDir: root, runDir: root });
   const text = await captureOutput(() => {
+    const reporter = new ConsoleReporter({ runId, outputDir: root, runDir: root });
     reporter.onBegin(run.config, run.suite);
     reporter.onError({ message: 'Error: worker process exited unexpectedly' });
     reporter.onTestEnd(run.tests[0].test, run.tests[0].result!);

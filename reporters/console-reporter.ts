@@ -83,7 +83,12 @@ export default class ConsoleReporter implements Reporter {
   private suite: Suite | undefined;
   private lifecycle = new Set<string>();
 
-  constructor(private readonly options: ConsoleReporterOptions) {}
+  constructor(private readonly options: ConsoleReporterOptions) {
+    // Playwright makes its reporters before it loads the test files (seconds, on a busy machine), and
+    // tells a reporter of this API nothing until it has: a line now, so that the wait is not silent.
+    const rerun = rerunNumber(options.outputDir);
+    this.print(`Playwright: collecting the tests for run ${options.runId}${rerun ? `, rerun ${rerun}` : ''}…`);
+  }
 
   printsToStdio(): boolean {
     return true;
@@ -118,12 +123,6 @@ export default class ConsoleReporter implements Reporter {
 
   private isLifecycle(test: TestCase): boolean {
     return this.lifecycle.has(this.project(test));
-  }
-
-  /** Before Playwright loads the test files (seconds, on a busy machine): a line, so that the wait is not silent. */
-  onConfigure(): void {
-    const rerun = rerunNumber(this.options.outputDir);
-    this.print(`Playwright: collecting the tests for run ${this.options.runId}${rerun ? `, rerun ${rerun}` : ''}…`);
   }
 
   onBegin(config: FullConfig, suite: Suite): void {
