@@ -105,7 +105,7 @@ export function renderMarkdown(report: MatrixReport): string {
   return [
     `# Compatibility matrix, ${report.date}`,
     '',
-    `The tutorial flow (steps 4-8) on the local platform, once per cell; PyPI as of ${report.asOf}. ${report.cells.length} cells${report.jobs ? `, ${report.jobs} side by side` : ''}, ${formatDuration(report.wallMs)} in all (${report.machine.cores} cores; ${report.machine.uptime}).`,
+    `The tutorial flow (steps 4-8) on the local platform, once per cell; PyPI as of ${report.asOf}. ${report.cells.length} cell${report.cells.length === 1 ? '' : 's'}${report.jobs ? `, up to ${report.jobs} side by side` : ''}, ${formatDuration(report.wallMs)} in all (${report.machine.cores} cores; ${report.machine.uptime}).`,
     '',
     line(head),
     line(head.map(() => '---')),

@@ -173,7 +173,7 @@ await runCommand(command, async ({ values }) => {
     asOf: asOf.toISOString(),
     matrixFile: path.relative(config.rootDir, matrixFile),
     machine: { cores, node: process.version, uptime: uptime.trim().replace(/^.*load average:\s*/, 'load average ') },
-    jobs: dryRun ? 0 : jobs,
+    jobs: dryRun ? 0 : Math.min(jobs, Math.max(1, prepared.filter((p) => p.status === 'ready').length)),
     wallMs: Date.now() - started,
     cells: done,
     changes,
