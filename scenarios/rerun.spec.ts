@@ -43,13 +43,15 @@ const test = base.extend<{ keptStack: KeptStack }>({
     const env = { E2E_PLATFORM: 'local', E2E_STATE_DIR: testInfo.outputPath('state'), E2E_OUTPUT_DIR: outputRoot };
     const up = await runHarnessChild({ script: 'up', env, logFile: testInfo.outputPath('up.log'), timeoutMs: 10 * 60_000 });
     const loop = /^ {2}Rerun scenarios: +(.+)$/m.exec(up.output)?.[1]?.trim();
+    // The run as up names it in what it prints (the id it was handed, unless up chose its own).
+    const runId = /\bE2E_RUN_ID=(\S+)/.exec(loop ?? '')?.[1] ?? up.runId;
     try {
       expect(up.exitCode, `npm run up:\n${up.output.slice(-3000)}`).toBe(0);
       expect(loop, 'npm run up prints the rerun command').toBeTruthy();
-      await use({ runId: up.runId, loop: loop!, env, outputRoot });
+      await use({ runId, loop: loop!, env, outputRoot });
     } finally {
-      const down = await runHarnessChild({ script: 'down', args: [up.runId], env, logFile: testInfo.outputPath('down.log'), timeoutMs: 5 * 60_000 });
-      expect(down.exitCode, `npm run down -- ${up.runId}:\n${down.output.slice(-2000)}`).toBe(0);
+      const down = await runHarnessChild({ script: 'down', args: [runId], env, logFile: testInfo.outputPath('down.log'), timeoutMs: 5 * 60_000 });
+      expect(down.exitCode, `npm run down -- ${runId}:\n${down.output.slice(-2000)}`).toBe(0);
     }
   },
 });
