@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { platformNames } from '../../cluster/config.js';
 import { defineCommand, parseCommand, usageOf } from './command.js';
 import { harnessEnv, harnessOptions } from './harness-options.js';
 
@@ -21,16 +22,16 @@ test('flags become the E2E_* variables the harness reads; a second -- passes the
 });
 
 test('an unknown platform is a clear error that lists the choices', () => {
-  expect(() => parse(['--platform', 'minikube'])).toThrow('usage: unknown platform "minikube"; choose one of: local, kind, jetstream');
+  expect(() => parse(['--platform', 'minikube'])).toThrow(`usage: unknown platform "minikube"; choose one of: ${platformNames.join(', ')}`);
 });
 
 test('an unknown flag is one line naming it, then the usage made from the same table', () => {
-  expect(() => parse(['--fast'])).toThrow(/^usage: unknown option --fast \(<playwright args> go after --\)\n\n[\s\S]*--platform <local\|kind\|jetstream>/);
+  expect(() => parse(['--fast'])).toThrow(/^usage: unknown option --fast \(<playwright args> go after --\)\n\n[\s\S]*--platform <local\|kind\|jetstream/);
   expect(() => parse(['--platform'])).toThrow(/^usage: --platform needs a value\n/);
 });
 
 test('cluster flags on the local platform are refused rather than ignored, and --port off it', () => {
-  expect(() => parse(['--kubeconfig', '/x'])).toThrow('usage: --kubeconfig only apply to --platform kind or jetstream');
+  expect(() => parse(['--kubeconfig', '/x'])).toThrow(/^usage: --kubeconfig only apply to --platform kind, jetstream/);
   expect(() => parse(['--platform', 'kind', '--port', '8000'])).toThrow('usage: --port applies to --platform local');
   expect(() => parse(['--port', '99999'])).toThrow(/E2E_HUB_PORT=99999 is not a port number/);
 });
@@ -64,7 +65,7 @@ test('--help is seen whatever else is given, and the usage lists every option wi
   expect(parseCommand(e2e, ['-h']).help).toBe(true);
   const usage = usageOf(e2e);
   for (const flag of [
-    '--platform <local|kind|jetstream>',
+    `--platform <${platformNames.join('|')}>`,
     '--keep',
     '--variant <name[,name]>',
     '--port <port>',
