@@ -27,7 +27,7 @@ export { expect };
 export const faultConfig = 'scenarios/faults/fault-run.config.ts';
 
 /** Settings of the surrounding run (npm test's) that a nested run may share: where tools live, not what to do. */
-const shared = new Set(['E2E_CACHE_DIR', 'E2E_CHROMIUM', 'E2E_TUTORIAL_REPO', 'E2E_DEBUG', 'E2E_ROOT_DIR']);
+const shared = new Set(['E2E_CACHE_DIR', 'E2E_CHROMIUM', 'E2E_TUTORIAL_REPO', 'E2E_SHARED_DIR', 'E2E_DEBUG', 'E2E_ROOT_DIR']);
 
 export interface NestedRunOptions {
   script?: 'e2e' | 'up' | 'down' | 'report';
