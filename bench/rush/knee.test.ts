@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { attributeKnee, ownerOf } from './knee.js';
+import { attributeKnee, ownerOf, shortReason } from './knee.js';
 import type { PhaseReport, StepReport } from './rush.js';
 import { countKinds } from './stats.js';
 import { stepChart, kneeChart } from './chart.js';
@@ -56,7 +56,7 @@ test('the knee is the largest class that passed, and the first that failed names
   const saturated = phase({ ngshare: 97, withinBound: false, failed: 3 });
   const k = attributeKnee([step(10, true), step(50, true), step(100, false, saturated)], pinned);
   expect(k).toMatchObject({ largestPassed: 50, firstFailed: 100, owner: 'ngshare' });
-  expect(k.line).toBe('rush: largest class that passed: 50; 100 failed (submit: 3 of 10 failed); knee: ngshare');
+  expect(k.line).toBe('rush: largest class that passed: 50; 100 failed (3 of 10 submits failed); knee: ngshare');
   expect(k.why).toMatch(/ngshare 97% of a core/);
 });
 
@@ -95,4 +95,23 @@ test('the charts are self-contained SVG with a dot per client and a line per ser
   expect(svg.match(/<circle /g)).toHaveLength(4);
   expect(svg).toContain('submit s2: 2.09 s (timeout)');
   expect(kneeChart([step(10, true), step(50, false)]).match(/<circle /g)).toHaveLength(4);
+});
+
+test("the console's reason is short: late stamps and failed clients counted, not listed", () => {
+  const late = step(400, false);
+  late.verdict = {
+    submitted: 400,
+    collected: 400,
+    lost: [],
+    duplicated: [],
+    mismatched: [],
+    late: Array.from({ length: 400 }, (_, i) => ({ student: `s${i}`, stamp: 'x', lateBySeconds: 80 })),
+    early: [],
+    damaged: [],
+    unconfirmed: [],
+    strangers: [],
+    problems: [],
+  };
+  expect(shortReason(late)).toBe('400 of 400 stamps late');
+  expect(shortReason(step(10, false, phase({ failed: 2, clients: 10 })))).toBe('2 of 10 submits failed');
 });

@@ -36,12 +36,15 @@ export function ownerOf(step: StepReport, cores: Omit<CorePlan, 'restore'>): { o
   const ng = p.services.ngshare?.cpuPercentMean;
   const ngRan = p.services.ngshare?.cpuSeconds;
   const ngWaited = p.services.ngshare?.waitSeconds;
+  const ngBlocked = p.services.ngshare?.blockedSeconds;
   const hub = p.services.hub?.cpuPercentMean;
   const clientCores = cores.clientCpus ?? p.coresBusy.map((_, i) => i);
   const clientBusy = clientCores.length ? clientCores.reduce((a, c) => a + (p.coresBusy[c] ?? 0), 0) / clientCores.length : undefined;
   const numbers = [
     `${p.phase}: ngshare ${ng === undefined ? 'not available' : `${ng}% of a core`}`,
-    ...(ngWaited === undefined ? [] : [`ngshare waited ${ngWaited} s for a core and ran ${ngRan ?? '?'} s`]),
+    ...(ngWaited === undefined
+      ? []
+      : [`ngshare waited ${ngWaited} s for a core and ran ${ngRan ?? '?'} s${ngBlocked === undefined ? '' : `, blocked ${ngBlocked} s`}`]),
     `hub ${hub === undefined ? 'not available' : `${hub}%`}`,
     `clients' core${clientCores.length > 1 ? 's' : ''} ${clientBusy === undefined ? '?' : `${Math.round(clientBusy)}%`} busy`,
     `start skew ${seconds(p.skew.skewMs, 2)} s`,
@@ -73,6 +76,21 @@ export function ownerOf(step: StepReport, cores: Omit<CorePlan, 'restore'>): { o
   return { owner: 'unclear', why: `no part was saturated (${numbers}); see the report's logs section` };
 }
 
+/** Why a class failed, in a few words for the console's last line (the report has the whole sentences). */
+export function shortReason(step: StepReport): string {
+  const v = step.verdict;
+  const parts: string[] = [];
+  if (v?.lost.length) parts.push(`${v.lost.length} lost`);
+  if (v?.duplicated.length) parts.push(`${v.duplicated.length} duplicated`);
+  for (const p of [step.fetch, step.submit]) {
+    if (p?.failed) parts.push(`${p.failed} of ${p.clients} ${p.phase}es failed`.replace('submites', 'submits'));
+    if (p && (p.skew.skewMs ?? 0) > 1000) parts.push(`${p.phase} clients started over ${seconds(p.skew.skewMs)} s`);
+  }
+  if (v?.late.length) parts.push(`${v.late.length} of ${step.students} stamps late`);
+  if (step.collect && !step.collect.withinBound) parts.push('collect over the bound');
+  return parts.join(', ') || (step.failures[0] ?? 'failed').split(' (')[0];
+}
+
 export function attributeKnee(
   steps: StepReport[],
   cores: Omit<CorePlan, 'restore'>,
@@ -90,7 +108,7 @@ export function attributeKnee(
       firstFailed: failed.students,
       owner,
       why: `${failed.students} students failed: ${reason}. The limit is ${owner === 'unclear' ? 'unclear' : `the ${owner}'s`}: ${why}.`,
-      line: `rush: ${largest}; ${failed.students} failed (${reason.split(' (')[0]}); knee: ${owner}`,
+      line: `rush: ${largest}; ${failed.students} failed (${shortReason(failed)}); knee: ${owner}`,
     };
   }
   if (cappedByMemory) {

@@ -59,7 +59,7 @@ function serviceRows(step: StepReport): string[] {
     if (!services) continue;
     const s = (k: 'ngshare' | 'hub' | 'proxy') => (services[k] ? `${fmt(services[k].cpuPercentMean)} / ${fmt(services[k].cpuPercentMax)}` : 'not available');
     rows.push(
-      `| ${name} | ${s('ngshare')} | ${services.ngshare ? fmt(services.ngshare.rssMbMax) : 'not available'} | ${fmt(services.ngshare?.cpuSeconds)} | ${fmt(services.ngshare?.waitSeconds)} | ${s('hub')} | ${s('proxy')} | ${cores ? cores.map((c) => `${c}%`).join(', ') : ''} |`,
+      `| ${name} | ${s('ngshare')} | ${services.ngshare ? fmt(services.ngshare.rssMbMax) : 'not available'} | ${fmt(services.ngshare?.cpuSeconds)} / ${fmt(services.ngshare?.waitSeconds)} / ${fmt(services.ngshare?.blockedSeconds)} | ${s('hub')} | ${s('proxy')} | ${cores ? cores.map((c) => `${c}%`).join(', ') : ''} |`,
     );
   }
   return rows;
@@ -86,10 +86,10 @@ export function stepMarkdown(step: StepReport, bound: number): string {
     for (const e of examples) out.push(`${e.phase}, ${e.kind} (${e.student}):`, '', '```', ...e.lines, '```', '');
   }
   out.push(
-    'The stack during each phase (CPU: mean / max % of one core, sampled every 0.5 s; cores: mean busy % of each core):',
+    "The stack during each phase (CPU: mean / max % of one core, sampled every 0.5 s; ngshare's time: running, ready but waiting for a core, and blocked (on the hub's token check, the disk); cores: mean busy % of each core):",
     '',
-    '| phase | ngshare CPU % | ngshare RSS MB | ngshare CPU s | ngshare waited for a core s | hub CPU % | proxy CPU % | cores busy |',
-    '|---|---|---|---|---|---|---|---|',
+    '| phase | ngshare CPU % | ngshare RSS MB | ngshare ran / waited for a core / blocked s | hub CPU % | proxy CPU % | cores busy |',
+    '|---|---|---|---|---|---|---|',
     ...serviceRows(step),
     '',
   );
@@ -97,7 +97,7 @@ export function stepMarkdown(step: StepReport, bound: number): string {
   for (const p of [step.fetch, step.submit]) {
     if (!p) continue;
     out.push(
-      `- ${p.phase}: CPU ${p.clientsCpuSeconds} s in all (${fmt(p.clientCpuSecondsMax)} s the most for one; ${fmt(p.clientsCoreShare, '%')} of their core${(p.coresBusy.length || 2) > 2 ? 's' : ''}' time in the phase); own memory ${fmt(p.clientUssMbMax)} MB the most for one, ${p.clientsUssMbTotal} MB in all, plus the forking process ${p.forkServerRssMb} MB; imports ${p.preloadSeconds} s once; at the barrier after ${seconds(p.readyMs)} s`,
+      `- ${p.phase}: CPU ${p.clientsCpuSeconds} s in all (${fmt(p.clientCpuSecondsMax)} s the most for one; ${fmt(p.clientsCoreShare, '%')} of the time their core had in the phase); own memory ${fmt(p.clientUssMbMax)} MB the most for one, ${p.clientsUssMbTotal} MB in all, plus the forking process ${p.forkServerRssMb} MB; imports ${p.preloadSeconds} s once; at the barrier after ${seconds(p.readyMs)} s`,
     );
   }
   if (step.memory.capForNextStep !== undefined) out.push(`- free memory would hold ${step.memory.capForNextStep} such clients (half of what is available)`);

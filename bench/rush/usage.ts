@@ -29,6 +29,8 @@ export interface ServiceSummary {
   cpuSeconds?: number;
   /** Seconds it was ready to run but waited for a core during the phase (where the platform knows). */
   waitSeconds?: number;
+  /** The rest of the phase: neither running nor waiting for a core, so blocked (on another service, the disk, the network). */
+  blockedSeconds?: number;
 }
 
 /** Samples every `intervalMs` until stopped; says "not available" for services the platform cannot report. */
@@ -124,12 +126,15 @@ export function summarizeServices(samples: Sample[], from = -Infinity, to = Infi
     const inside = readings.filter((r) => r.t > from && r.t <= (end?.t ?? to));
     if (!start || !end || end.t <= start.t) continue;
     const cpuSeconds = end.cpuSeconds - start.cpuSeconds;
+    const waitSeconds = end.waitSeconds !== undefined && start.waitSeconds !== undefined ? end.waitSeconds - start.waitSeconds : undefined;
+    const round = (v: number) => Math.round(v * 100) / 100;
     out[service] = {
       cpuPercentMean: Math.round((cpuSeconds / ((end.t - start.t) / 1000)) * 1000) / 10,
       cpuPercentMax: meanMax(inside.map((r) => r.cpuPercent)).max,
       rssMbMax: meanMax([start, ...inside].map((r) => r.rssMb)).max,
       cpuSeconds: Math.round(cpuSeconds * 100) / 100,
-      waitSeconds: end.waitSeconds !== undefined && start.waitSeconds !== undefined ? Math.round((end.waitSeconds - start.waitSeconds) * 100) / 100 : undefined,
+      waitSeconds: waitSeconds === undefined ? undefined : round(waitSeconds),
+      blockedSeconds: waitSeconds === undefined ? undefined : round(Math.max(0, (end.t - start.t) / 1000 - cpuSeconds - waitSeconds)),
     };
   }
   return out;
