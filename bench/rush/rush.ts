@@ -562,7 +562,11 @@ function phaseReport(
   for (const c of r.results) {
     const kind = kinds.get(c.name);
     if (!kind || ok.has(c.name) || examples[kind]) continue;
-    const lines = kind === 'timeout' ? [`(no answer within ${Math.round(boundMs / 1000)} s; killed)`, ...errorLines(c.output)] : errorLines(c.output);
+    // A client past the bound printed no error: what the student saw is what it printed last, then nothing.
+    const lines =
+      kind === 'timeout'
+        ? [...c.output.trimEnd().split('\n').filter(Boolean).slice(-4), `(nothing more for ${Math.round(boundMs / 1000)} s: killed at the bound)`]
+        : errorLines(c.output);
     examples[kind] = { student: c.name, lines: lines.length ? lines : c.output.trim().split('\n').slice(-3) };
   }
   const latencies = points.flatMap((p) => (p.latencyMs === undefined ? [] : [p.latencyMs]));
