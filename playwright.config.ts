@@ -101,6 +101,9 @@ export default defineConfig({
     { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
     // The bench floor's smoke check (a check, not a timing): a stack up and down, then the floor to the end.
     { name: 'floor', testDir: at('bench'), testMatch: /floor\.check\.ts$/ },
+    // The Kubernetes drivers' cluster side against a real control plane (kube-apiserver, etcd, kwok) and the
+    // real charts: one kwok run, shared by the specs (one worker), each in namespaces of its own.
+    { name: 'kube', testDir: at('cluster', 'kube', 'on-control-plane'), testMatch: /\.spec\.ts$/, workers: 1 },
     // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
     { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
   ],

@@ -36,7 +36,7 @@ await runCommand(command, async ({ passthrough }) => {
   }
   console.log(`static checks passed: ${checks.map(([name]) => name).join(', ')}`);
   return runPlaywright({
-    projects: ['unit', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction', 'rerun'],
+    projects: ['unit', 'kube', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction', 'rerun'],
     env: { E2E_PLATFORM: 'local' },
     passthrough,
   });

@@ -16,12 +16,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import type { HarnessConfig, StackVariant } from '../config.js';
 import { HarnessError, errorMessage } from '../errors.js';
+import { courseConfig } from '../classroom.js';
 import { HubClient } from '../hub-client.js';
 import { NgshareClient } from '../ngshare-client.js';
 import type { PlanStep, StackPlan } from '../plan.js';
 import type { Leftover, PlatformDriver, Planner, PreflightCheck, Reaper, Stack } from '../platform.js';
 import { requireChecks } from '../preflight.js';
 import { registerSecret } from '../redact.js';
+import { shellQuote } from '../shell.js';
 import type { Run } from '../run/index.js';
 import { waitFor } from '../wait.js';
 import { uninstallArgv } from './helm.js';
@@ -372,9 +374,8 @@ export class JetstreamDriver implements PlatformDriver<KubeDetails>, Planner, Re
         notes: ["exec in each user's pod; the release's /etc/jupyter/nbgrader_config.py still names the exchange"],
         run: async ({ run, state }) => {
           const stack = new KubeStack(state, run);
-          const file = `c = get_config()\\nc.CourseDirectory.course_id = '${courseId}'\\n`;
           for (const user of [layout.names.instructor, layout.names.student]) {
-            const r = await stack.exec(user, `mkdir -p ~/.jupyter && printf '${file}' > ~/.jupyter/nbgrader_config.py`);
+            const r = await stack.exec(user, `mkdir -p ~/.jupyter && printf %s ${shellQuote(courseConfig(courseId))} > ~/.jupyter/nbgrader_config.py`);
             if (r.exitCode !== 0) throw new HarnessError('jetstream', `could not write ${user}'s nbgrader_config.py (exit ${r.exitCode})`, r.output);
           }
         },
