@@ -51,7 +51,8 @@ const layers: Record<string, 0 | 1 | 2 | 3 | 4> = {
 function sources(dir = here): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'values' ? [] : sources(p);
+    // values/ holds YAML; on-control-plane/ is the kube project's tests and their fixture.
+    if (e.isDirectory()) return e.name === 'values' || e.name === 'on-control-plane' ? [] : sources(p);
     return /\.ts$/.test(e.name) && !/\.(test|spec)\.ts$/.test(e.name) ? [path.relative(here, p)] : [];
   });
 }
