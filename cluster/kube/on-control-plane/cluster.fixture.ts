@@ -19,7 +19,8 @@ import { PrerequisiteError } from '../../errors.js';
 import { ensureGoTools, goVersion } from '../../go-tools.js';
 import { attachStack, bringUp, tearDown } from '../../lifecycle.js';
 import type { Stack } from '../../platform.js';
-import { findRunProcesses } from '../../processes.js';
+import { findRunProcesses, stopProcesses } from '../../processes.js';
+import { createDriver } from '../../platforms.js';
 import { findRunIn, openRun, type Run } from '../../run/index.js';
 import { controlPlanePaths, killControlPlaneSync, readControlPlaneState } from '../control-plane/control-plane.js';
 import { mapPortForward } from '../control-plane/kwok-mappings.js';
@@ -60,7 +61,10 @@ interface Unavailable {
   unavailable: string;
 }
 
-export const test = base.extend<{ cluster: KubeCluster }, { sharedCluster: KubeCluster | Unavailable }>({
+/** Runs of other drivers made by the tests of this worker (runAgainst), torn down if a test left them up. */
+const otherRuns: Run[] = [];
+
+export const test = base.extend<{ cluster: KubeCluster; leftRuns: void }, { sharedCluster: KubeCluster | Unavailable }>({
   sharedCluster: [
     // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern: none.
     async ({}, use) => {
@@ -140,10 +144,13 @@ export const test = base.extend<{ cluster: KubeCluster }, { sharedCluster: KubeC
           runAgainst: (env) => {
             const other = openRun(configFor(env));
             other.secrets.set('harnessApiToken', local.hubToken);
+            otherRuns.push(other);
             return other;
           },
         });
       } finally {
+        // Whatever a test's own run left running (its port-forward), before the cluster goes.
+        for (const other of otherRuns) await stopProcesses(findRunProcesses(other.id), { group: false, graceMs: 3_000 });
         const ports = Object.values(readControlPlaneState(cpDir)?.ports ?? {});
         const localRun = run.stack.exists() ? run.stack.load<KubeDetails>().details.localRun : undefined;
         await tearDown(run);
@@ -157,6 +164,23 @@ export const test = base.extend<{ cluster: KubeCluster }, { sharedCluster: KubeC
       if (leftBehind) throw new Error(leftBehind);
     },
     { scope: 'worker', timeout: 45 * 60_000 },
+  ],
+  // A test that fails half-way leaves its run up: its driver's down removes it, as `npm run down` would.
+  leftRuns: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern: none.
+    async ({}, use) => {
+      const before = otherRuns.length;
+      await use();
+      for (const other of otherRuns.slice(before)) {
+        if (other.ledger.isEmpty()) continue;
+        await (
+          await createDriver(other.config.platform)
+        )
+          .down(other)
+          .catch((err: unknown) => console.warn(`leftover run ${other.id}: ${(err as Error).message}`));
+      }
+    },
+    { auto: true },
   ],
   cluster: async ({ sharedCluster }, use, testInfo) => {
     if ('unavailable' in sharedCluster) testInfo.skip(true, sharedCluster.unavailable);

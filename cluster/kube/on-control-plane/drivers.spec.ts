@@ -14,7 +14,7 @@ import { openClassroom } from '../../classroom.js';
 import { HarnessError, PrerequisiteError } from '../../errors.js';
 import { HubClient } from '../../hub-client.js';
 import { NgshareClient } from '../../ngshare-client.js';
-import { openRun, shortRunId } from '../../run/index.js';
+import { shortRunId } from '../../run/index.js';
 import { waitFor } from '../../wait.js';
 import { fakeServer, tempTree, type FakeServer } from '../../../fixtures/fakes.js';
 import { mapExec } from '../control-plane/kwok-mappings.js';
@@ -266,16 +266,14 @@ test.describe('a cluster that runs the tutorial', () => {
   test("--existing-release --ngshare-admin: users added and removed, the run's courses made and deleted through the admin, nothing else of the release touched", async ({
     cluster,
   }) => {
-    const run = openRun(
-      cluster.configFor({
-        E2E_PLATFORM: 'jetstream',
-        E2E_EXISTING_RELEASE: '1',
-        E2E_NAMESPACE: 'jhub',
-        E2E_NGSHARE_ADMIN: admin,
-        E2E_HUB_ADMIN_TOKEN: cluster.local.hubToken,
-        E2E_CHARTS: '',
-      }),
-    );
+    const run = cluster.runAgainst({
+      E2E_PLATFORM: 'jetstream',
+      E2E_EXISTING_RELEASE: '1',
+      E2E_NAMESPACE: 'jhub',
+      E2E_NGSHARE_ADMIN: admin,
+      E2E_HUB_ADMIN_TOKEN: cluster.local.hubToken,
+      E2E_CHARTS: '',
+    });
     const student = `e2e-${shortRunId(run.id)}-student`;
     for (const user of [admin, student]) await userPodOf(cluster, 'jhub', user);
     const hubNow = new HubClient(cluster.local.state.hubApiUrl, cluster.local.hubToken);
@@ -325,7 +323,7 @@ test.describe('a cluster that runs the tutorial', () => {
     const repo = tempTree('deploy-repo-bogus-', {});
     fs.cpSync(cluster.tutorialRepo, repo, { recursive: true });
     fs.appendFileSync(path.join(repo, 'config_standard_storage.yaml'), '\nproxy:\n  bogusKey: 1\n');
-    const run = openRun(cluster.configFor({ E2E_PLATFORM: 'jetstream', E2E_DEPLOY_REPO: repo }));
+    const run = cluster.runAgainst({ E2E_PLATFORM: 'jetstream', E2E_DEPLOY_REPO: repo });
     const driver = new JetstreamDriver();
     const failure = await driver.up(run, {}).then(
       () => undefined,
@@ -369,7 +367,7 @@ test.describe('a cluster that runs the tutorial', () => {
     const kubeconfig = path.join(tempTree('limited-', {}), 'kubeconfig');
     fs.writeFileSync(kubeconfig, limited.exportConfig(), { mode: 0o600 });
 
-    const run = openRun(cluster.configFor({ E2E_PLATFORM: 'jetstream', E2E_KUBECONFIG: kubeconfig, E2E_KUBE_CONTEXT: 'tutor', E2E_NAMESPACE: ns }));
+    const run = cluster.runAgainst({ E2E_PLATFORM: 'jetstream', E2E_KUBECONFIG: kubeconfig, E2E_KUBE_CONTEXT: 'tutor', E2E_NAMESPACE: ns });
     const failure = await new JetstreamDriver().preflight(run).then(
       () => undefined,
       (err: unknown) => err,
@@ -382,17 +380,15 @@ test.describe('a cluster that runs the tutorial', () => {
     expect(message).toContain(`- namespace: ${ns} exists and is not this run's`);
     expect(run.ledger.list()).toEqual([]);
     // The same user can run the pre-semester check of a release in its namespace: it needs nothing more.
-    const check = openRun(
-      cluster.configFor({
-        E2E_PLATFORM: 'jetstream',
-        E2E_KUBECONFIG: kubeconfig,
-        E2E_KUBE_CONTEXT: 'tutor',
-        E2E_NAMESPACE: ns,
-        E2E_EXISTING_RELEASE: '1',
-        E2E_HUB_ADMIN_TOKEN: 'x',
-        E2E_CHARTS: '',
-      }),
-    );
+    const check = cluster.runAgainst({
+      E2E_PLATFORM: 'jetstream',
+      E2E_KUBECONFIG: kubeconfig,
+      E2E_KUBE_CONTEXT: 'tutor',
+      E2E_NAMESPACE: ns,
+      E2E_EXISTING_RELEASE: '1',
+      E2E_HUB_ADMIN_TOKEN: 'x',
+      E2E_CHARTS: '',
+    });
     expect((await new JetstreamDriver().preflight(check)).find((c) => c.name === 'permissions')).toMatchObject({ ok: true });
   });
 

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import { HarnessError } from '../../errors.js';
-import { openRun } from '../../run/index.js';
 import { waitFor } from '../../wait.js';
 import { mapExec, mapLogs, writeCriLog } from '../control-plane/kwok-mappings.js';
 import { hubStep } from '../install.js';
@@ -138,7 +137,7 @@ test('when the API server cannot reach the node, the wait for the hub says so in
       },
     });
     // The run's forwarder and the hub's wait, as `up` runs them (install.ts's step, on a run of its own).
-    const run = openRun(cluster.configFor({ E2E_PLATFORM: 'jetstream' }));
+    const run = cluster.runAgainst({ E2E_PLATFORM: 'jetstream' });
     run.secrets.set('probeToken', 'not-a-token-of-any-hub');
     const forward = await startForwardDaemon(run, {
       target: cluster.target,
