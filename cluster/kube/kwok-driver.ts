@@ -190,6 +190,8 @@ export class KwokDriver implements PlatformDriver<KubeDetails>, Planner, Prepare
           const config = { ...r.config, platform: 'local' as const, runId: undefined, hubPort: undefined, outputDir: path.join(r.dirs.outputDir, 'local') };
           const local = openRun(config);
           r.ledger.record({ kind: 'run', runId: local.id, stateDir: config.stateDir });
+          // It belongs to this run and goes with it: never reaped or kept on its own.
+          local.stack.markKept(true);
           details.localRun = { runId: local.id, stateDir: config.stateDir };
           startLocal(r, local);
         },
