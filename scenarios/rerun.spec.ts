@@ -119,4 +119,17 @@ test('the printed rerun loop passes twice against one kept stack, each rerun wit
   expect(new Set(courses).size).toBe(2);
   // Nothing of the reruns went into the run's own output (npm run up made it, and no Playwright run wrote there).
   expect(fs.existsSync(path.join(outputRoot, runId, 'summary.json'))).toBe(false);
+
+  // The Allure report of a rerun is named as that rerun of the run, and covers it alone.
+  const report = await runHarnessChild({
+    script: 'report',
+    args: [`${runId}/reruns/2`],
+    env,
+    logFile: testInfo.outputPath('report.log'),
+    timeoutMs: 5 * 60_000,
+  });
+  expect(report.exitCode, report.output.slice(-2000)).toBe(0);
+  expect(report.output).toContain(
+    `Allure report of run ${runId} rerun 2: ${path.join(fs.realpathSync(outputRoot), runId, 'reruns', '2', 'allure-report', 'index.html')}`,
+  );
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { readConfig } from '../cluster/config.js';
 import { HarnessError } from '../cluster/errors.js';
-import { writeAllureEnvironment } from '../reporters/allure-environment.js';
+import { invocationOf, writeAllureEnvironment } from '../reporters/allure-environment.js';
 import { allure3Categories } from '../reporters/failure-categories.js';
 import { defineCommand, runCommand, wholeNumber } from './lib/command.js';
 
@@ -37,10 +37,13 @@ await runCommand(command, async ({ values, positionals }) => {
     );
   }
   const outputDir = fs.realpathSync(asked);
-  const runId = path.basename(outputDir);
+  // A rerun's output is <run-id>/reruns/<n>: it is named as the run's rerun n, not as "run n".
+  const invocation = invocationOf(outputDir);
+  const runId = invocation.runId ?? path.basename(outputDir);
+  const runName = invocation.rerun ? `${runId} rerun ${invocation.rerun}` : runId;
   const resultsDir = path.join(outputDir, 'allure-results');
   if (!fs.existsSync(resultsDir)) {
-    throw new HarnessError('report', `run ${runId} has no Allure results (${resultsDir}); it ran before the Allure reporter, or did not start`);
+    throw new HarnessError('report', `run ${runName} has no Allure results (${resultsDir}); it ran before the Allure reporter, or did not start`);
   }
 
   // Also for runs that stopped before the end-of-run reporter wrote it.
@@ -48,7 +51,7 @@ await runCommand(command, async ({ values, positionals }) => {
 
   const reportDir = path.join(outputDir, 'allure-report');
   const configFile = path.join(outputDir, 'allurerc.json');
-  const reportName = `nbgrader + ngshare e2e · ${runId}`;
+  const reportName = `nbgrader + ngshare e2e · ${runName}`;
   fs.writeFileSync(
     configFile,
     `${JSON.stringify(
@@ -65,7 +68,7 @@ await runCommand(command, async ({ values, positionals }) => {
 
   const generated = await execa('npx', ['allure', 'generate', resultsDir, '--config', configFile, '--output', reportDir], { all: true, reject: false });
   if (generated.exitCode !== 0) throw new HarnessError('report', `allure generate failed (exit ${generated.exitCode})`, generated.all ?? '');
-  console.log(`Allure report of run ${runId}: ${path.join(reportDir, 'index.html')}`);
+  console.log(`Allure report of run ${runName}: ${path.join(reportDir, 'index.html')}`);
 
   if (values.open) await serve(reportDir, port);
   return 0;
