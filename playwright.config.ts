@@ -17,7 +17,7 @@
  * Run it through `npm run e2e` / `npm test`, which set E2E_RUN_ID and clean up on Ctrl-C; a plain
  * `npx playwright test` works too and makes up a run id here.
  */
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type Project } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfig } from './cluster/config.js';
@@ -38,9 +38,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const at = (...parts: string[]) => path.join(here, ...parts);
 const outputDir = path.join(config.outputDir, config.runOutput!);
 
+/**
+ * Playwright runs projects in waves: one that depends on `setup` starts only once every project
+ * that does not has finished. Under `npm test` (config.wholeSuite) every project waits for the
+ * short setup instead, so that all of them go in one wave, in the order listed.
+ */
+function inOneWave(projects: Project[]): Project[] {
+  if (!config.wholeSuite) return projects;
+  return projects.map((p) => (p.name === 'setup' || p.name === 'teardown' ? p : { ...p, dependencies: ['setup'] }));
+}
+
 export default defineConfig({
-  // Two: projects that share the run's stack (one test at a time where they take classrooms) go
-  // side by side with those that bring up stacks of their own. E2E_WORKERS=1 for one at a time.
+  // Two by default: projects that share the run's stack (one test at a time where they take
+  // classrooms) go side by side with those that bring up stacks of their own. E2E_WORKERS=1 for one at a time.
   workers: config.workers,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
@@ -68,8 +78,8 @@ export default defineConfig({
     ],
   ],
   use: { trace: 'retain-on-failure' },
-  projects: [
-    { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench|matrix)\/.*\.test\.ts$/ },
+  // In the order they are handed to workers: the longest chains first, the unit tests last to fill the gaps.
+  projects: inOneWave([
     { name: 'setup', testDir: at('scenarios'), testMatch: /platform\.setup\.ts$/, teardown: 'teardown' },
     { name: 'teardown', testDir: at('scenarios'), testMatch: /platform\.teardown\.ts$/ },
     // `npm run e2e` and the rerun loop: the tutorial alone, on the run's stack.
@@ -84,7 +94,21 @@ export default defineConfig({
       dependencies: ['setup'],
       workers: 1,
     },
+    // The printed debugging loop: a stack kept by `npm run up`, the rerun command twice, each rerun's results its own.
+    { name: 'rerun', testDir: at('scenarios'), testMatch: /rerun\.spec\.ts$/ },
+    // The harness under injected faults: nested harness runs, each with a stack of its own.
     { name: 'faults', testDir: here, testMatch: /(scenarios\/faults\/[^/]+|cluster\/local\/port-race)\.spec\.ts$/ },
+    // The bench floor's smoke check (a check, not a timing): a stack up and down, then the floor to the end.
+    { name: 'floor', testDir: at('bench'), testMatch: /floor\.check\.ts$/ },
+    // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
+    { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
+    // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
+    { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
+    // The Kubernetes drivers' cluster side against a real control plane (kube-apiserver, etcd, kwok) and the
+    // real charts: one kwok run, shared by the specs (one worker), each in namespaces of its own.
+    { name: 'kube', testDir: at('cluster', 'kube', 'on-control-plane'), testMatch: /\.spec\.ts$/, workers: 1 },
+    // The deadline rush's smoke check: `npm run rush -- --students 3` on a stack of its own.
+    { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
     // Tutorial Step 2 and nbgrader's JupyterLab views in Chromium, on the shared stack.
     {
       name: 'browser',
@@ -93,18 +117,6 @@ export default defineConfig({
       dependencies: ['setup'],
       use: { screenshot: 'only-on-failure', trace: 'retain-on-failure' },
     },
-    // A whole harness run in a child process, then every file and line it wrote searched for its secrets.
-    { name: 'redaction', testDir: at('scenarios'), testMatch: /redaction\.spec\.ts$/ },
-    // The printed debugging loop: a stack kept by `npm run up`, the rerun command twice, each rerun's results its own.
-    { name: 'rerun', testDir: at('scenarios'), testMatch: /rerun\.spec\.ts$/ },
-    // The deadline rush's smoke check: `npm run rush -- --students 3` on a stack of its own.
-    { name: 'rush', testDir: at('bench'), testMatch: /rush\/.*\.spec\.ts$/ },
-    // The bench floor's smoke check (a check, not a timing): a stack up and down, then the floor to the end.
-    { name: 'floor', testDir: at('bench'), testMatch: /floor\.check\.ts$/ },
-    // The Kubernetes drivers' cluster side against a real control plane (kube-apiserver, etcd, kwok) and the
-    // real charts: one kwok run, shared by the specs (one worker), each in namespaces of its own.
-    { name: 'kube', testDir: at('cluster', 'kube', 'on-control-plane'), testMatch: /\.spec\.ts$/, workers: 1 },
-    // The troubleshooting cases that need a deployment gone wrong: each brings up a stack of its own.
-    { name: 'troubleshooting', testDir: at('scenarios'), testMatch: /troubleshooting\/on-own-stack\.spec\.ts$/ },
-  ],
+    { name: 'unit', testDir: here, testMatch: /(cluster|fixtures|scripts|golden|reporters|bench|matrix)\/.*\.test\.ts$/ },
+  ]),
 });

@@ -100,6 +100,12 @@ export interface HarnessConfig {
   sharedDir: string;
   /** Playwright workers (E2E_WORKERS, default 2): stacks of their own go side by side with the shared one. */
   workers: number;
+  /**
+   * Every project in one wave (E2E_WHOLE_SUITE, set by `npm test`): Playwright starts a project that
+   * depends on `setup` only after every project that does not has finished, so without this the
+   * shared stack's one-at-a-time chain would run alone at the end.
+   */
+  wholeSuite: boolean;
   /** Print each command with what it printed as it runs, as a terminal would (npm run repro sets E2E_SHOW_OUTPUT). */
   showOutput: boolean;
   /** Chromium for the browser checks (E2E_CHROMIUM); default: Playwright's own, else Debian's. */
@@ -195,6 +201,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     chromium: env.E2E_CHROMIUM || undefined,
     showOutput: truthy(env.E2E_SHOW_OUTPUT),
     workers: count(env.E2E_WORKERS, 'E2E_WORKERS', 2),
+    wholeSuite: truthy(env.E2E_WHOLE_SUITE),
     tutorialRepo: path.resolve(
       rootDir,
       env.E2E_TUTORIAL_REPO || env.E2E_DEPLOY_REPO || path.join(sharedDir, 'upstream', 'jupyterhub-deploy-kubernetes-jetstream'),
