@@ -27,9 +27,20 @@ export interface PlaywrightRun {
   passthrough?: string[];
   /** Printed first, once the run's directories exist (the versions the run uses). */
   banner?: () => Promise<string>;
+  /**
+   * Work that runs beside Playwright (npm test's static checks). When it settles with failures, the
+   * run is stopped as Ctrl-C stops it; either way its failures are printed and counted before the last line.
+   */
+  beside?: Promise<BesideResult>;
 }
 
-export async function runPlaywright({ projects, env, passthrough = [], banner }: PlaywrightRun): Promise<number> {
+export interface BesideResult {
+  failed: number;
+  /** Printed before the totals when something failed. */
+  report: string;
+}
+
+export async function runPlaywright({ projects, env, passthrough = [], banner, beside }: PlaywrightRun): Promise<number> {
   const runId = env.E2E_RUN_ID || newRunId();
   Object.assign(process.env, env, { E2E_RUN_ID: runId });
   let config = readConfig();
@@ -67,6 +78,13 @@ export async function runPlaywright({ projects, env, passthrough = [], banner }:
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let stoppedBeside = false;
+  void beside?.then(({ failed }) => {
+    if (!failed || child.exitCode !== null || interrupted) return;
+    stoppedBeside = true;
+    process.stderr.write(`\n${failed} static check(s) failed: stopping the run, then removing its stack\n`);
+    child.kill('SIGINT');
+  });
   const result = await child;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -82,6 +100,13 @@ export async function runPlaywright({ projects, env, passthrough = [], banner }:
       process.stderr.write(`run ${runId}: removing what the run left behind\n`);
       await tearDown(run);
     }
+  }
+  const besideResult = beside ? await beside : undefined;
+  if (besideResult?.failed) {
+    console.error(besideResult.report);
+    const counted = readTotals(outputDir) ?? { passed: 0, failed: 0, skipped: 0 };
+    console.log(formatTotals({ ...counted, failed: counted.failed + besideResult.failed }));
+    return interrupted && !stoppedBeside ? 130 : 1;
   }
   const totals = readTotals(outputDir);
   if (!totals) {
