@@ -16,6 +16,8 @@ test.describe.configure({ mode: 'default' });
 test.setTimeout(5 * 60_000);
 
 describeCase('course-not-found', () => {
+  // The instructor's case alone: the classroom's student is an identity, with no server to start.
+  test.use({ classroomOptions: { servers: false } });
   test('nbgrader list answers 404 until the course is created', async ({ instructor, phase, classroom }) => {
     await phase('error: the course does not exist yet', () => instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' }));
     await phase('fix: create the course', () => createCourse(instructor, classroom.courseId));
@@ -36,6 +38,8 @@ describeCase('student-not-in-course', () => {
 });
 
 describeCase('keyerror-user', () => {
+  // The instructor's case alone: the classroom's student is an identity, with no server to start.
+  test.use({ classroomOptions: { servers: false } });
   test('outside a user server ngshare_exchange fails with KeyError USER', async ({ instructor, phase, classroom }) => {
     const command = `ngshare-course-management create_course ${classroom.courseId} ${instructor.user}`;
     // A bare exec (a standalone pod, a cron job) has neither JUPYTERHUB_USER nor USER.
@@ -47,6 +51,8 @@ describeCase('keyerror-user', () => {
 });
 
 describeCase('old-metadata', () => {
+  // The instructor's case alone: the classroom's student is an identity, with no server to start.
+  test.use({ classroomOptions: { servers: false } });
   test('the ready-made notebooks need nbgrader update before generate', async ({ instructor, phase, classroom, stack, run }) => {
     const source = path.join(run.config.tutorialRepo, 'nbgrader', 'quickstart-source', 'ps1');
     test.skip(!fs.existsSync(source), `the tutorial repository's ready-made notebooks are not at ${source} (set E2E_DEPLOY_REPO)`);
@@ -120,6 +126,8 @@ describeCase('ngshare-admin-only', () => {
 });
 
 describeCase('release-twice', () => {
+  // The instructor's case alone: the classroom's student is an identity, with no server to start.
+  test.use({ classroomOptions: { servers: false } });
   test('a second release needs --force', async ({ instructor, phase, classroom }) => {
     const { courseId } = classroom;
     await phase('given: ps1 released once', async () => {
