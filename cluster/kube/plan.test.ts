@@ -215,9 +215,10 @@ test("--deploy-repo: the repository's files in the tutorial's order, placeholder
   for (const s of Object.values(secrets)) expect(text).not.toContain(s);
 });
 
-test("--deploy-repo with the tutorial repository's own files (../shared test data, when present)", async () => {
-  const upstream = path.resolve('../shared/upstream/jupyterhub-deploy-kubernetes-jetstream');
-  test.skip(!fs.existsSync(upstream), 'the shared test data is only on the development machine');
+test("--deploy-repo with the tutorial repository's own files (the workplace's shared folder, when present)", async () => {
+  // Where the config says the shared folder is (E2E_SHARED_DIR on a clean clone), not only ../shared.
+  const upstream = path.join(readConfig().sharedDir, 'upstream', 'jupyterhub-deploy-kubernetes-jetstream');
+  test.skip(!fs.existsSync(upstream), `the tutorial repository's files are not at ${upstream} (set E2E_SHARED_DIR)`);
   const text = await planText(new KindDriver(), { E2E_DEPLOY_REPO: upstream });
   expect(text).toContain('deploy repo nbgrader/jhub-singleuser-nbgrader-filesystem.yaml not used: installs nbgrader with another exchange');
   expect(text).toContain('deploy repo nbgrader/manila-exchange-permissions-pod.yaml not used: a Kubernetes manifest (Pod)');
