@@ -33,7 +33,20 @@ const command = defineCommand({
         "the most students one class may have: the operator's bound (default 1000 locally, 20 on a cluster);\nfree memory caps it further on this machine",
     },
     'no-pin': { type: 'boolean', description: 'leave ngshare and the clients where the scheduler puts them (default: ngshare on a core of its own)' },
-    ...harnessOptions('platform', 'keep', 'run-id', 'port', 'kubeconfig', 'context', 'namespace', 'existing-release', 'deploy-repo', 'baked-image'),
+    ...harnessOptions(
+      'platform',
+      'keep',
+      'run-id',
+      'port',
+      'kubeconfig',
+      'context',
+      'namespace',
+      'existing-release',
+      'ngshare-admin',
+      'deploy-repo',
+      'charts',
+      'baked-image',
+    ),
   },
   sections: [
     {
