@@ -7,7 +7,7 @@
  *
  * Pods are simulated by kwok: nothing runs in them. Where a hub must answer, the local platform's
  * answers: a test maps its namespace's proxy pods to it (`mapProxy`). Without `go` on PATH the
- * project is skipped, saying so; with it, a cold build of the tools takes ~20 min (once).
+ * project is skipped, saying so; with it, a cold build of the tools takes 10-17 min (once).
  */
 import fs from 'node:fs';
 import path from 'node:path';
