@@ -15,27 +15,16 @@ import { openRun } from '../run/index.js';
 import { canRedeploy, type Redeploy, type Stack } from '../platform.js';
 import { KindDriver } from './kind-driver.js';
 import type { KubeDetails, KubeState } from './kube-types.js';
-import { fakeServer, tempTree } from '../../fixtures/fakes.js';
+import { fakeServer, kubeconfigFor, tempTree, writeFakeKind } from '../../fixtures/fakes.js';
 import { formatArgv } from '../shell.js';
 
-/** kind, helm and docker as small node scripts: argv to a log, answers from a state directory. */
+/** kind (the shared fake), helm and docker as small node scripts: argv to a log, answers from a state directory. */
 function fakeTools(stateDir: string, apiServer: string): string {
   const bin = tempTree('fake-kube-tools-', {});
   const log = `require('fs').appendFileSync(${JSON.stringify(path.join(stateDir, 'argv.jsonl'))}, JSON.stringify([require('path').basename(process.argv[1]), ...process.argv.slice(2)]) + '\\n');`;
+  // kind's clusters get the fake API server under the context kind names them by.
+  writeFakeKind(bin, stateDir, fs.readFileSync(kubeconfigFor(apiServer, ['kind-__CLUSTER__']), 'utf8'), log);
   const scripts: Record<string, string> = {
-    kind: `
-      const fs = require('fs'), path = require('path');
-      const a = process.argv.slice(2), list = ${JSON.stringify(path.join(stateDir, 'clusters'))};
-      const clusters = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').split('\\n').filter(Boolean) : [];
-      const opt = (name) => a[a.indexOf(name) + 1];
-      if (a[0] === 'version') console.log('kind v0.29.0 go1.24.2 linux/amd64');
-      else if (a[0] === 'get' && a[1] === 'clusters') console.log(clusters.join('\\n'));
-      else if (a[0] === 'create') {
-        fs.writeFileSync(list, [...clusters, opt('--name')].join('\\n'));
-        const ctx = 'kind-' + opt('--name');
-        fs.writeFileSync(opt('--kubeconfig'), 'apiVersion: v1\\nkind: Config\\ncurrent-context: ' + ctx + '\\nclusters:\\n  - name: c\\n    cluster:\\n      server: ${apiServer}\\n      insecure-skip-tls-verify: true\\nusers:\\n  - name: u\\n    user:\\n      token: kind-token\\ncontexts:\\n  - name: ' + ctx + '\\n    context: {cluster: c, user: u}\\n');
-      } else if (a[0] === 'export' && a[1] === 'logs') { fs.mkdirSync(a[2], { recursive: true }); fs.writeFileSync(path.join(a[2], 'kind-version.txt'), 'kind v0.29.0'); }
-      else if (a[0] === 'delete') fs.writeFileSync(list, clusters.filter((c) => c !== opt('--name')).join('\\n'));`,
     helm: `
       const a = process.argv.slice(2);
       if (a[0] === 'version') console.log('v3.18.4+g1234567');

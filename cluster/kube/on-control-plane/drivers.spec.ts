@@ -16,7 +16,7 @@ import { HubClient } from '../../hub-client.js';
 import { NgshareClient } from '../../ngshare-client.js';
 import { shortRunId } from '../../run/index.js';
 import { waitFor } from '../../wait.js';
-import { fakeServer, tempTree, type FakeServer } from '../../../fixtures/fakes.js';
+import { fakeServer, tempTree, writeFakeKind, type FakeServer } from '../../../fixtures/fakes.js';
 import { mapExec } from '../control-plane/kwok-mappings.js';
 import { JetstreamDriver } from '../jetstream-driver.js';
 import { KindDriver } from '../kind-driver.js';
@@ -41,23 +41,10 @@ async function clusterRoles(kc: KubeConfig): Promise<Map<string, string>> {
 
 // --- kind -------------------------------------------------------------------------------------------
 
-/** kind and the docker CLI as small scripts: `kind create cluster` writes a kubeconfig of this control plane. */
+/** kind (the shared fake) and the docker CLI as small scripts: `kind create cluster` writes a kubeconfig of this control plane. */
 function fakeKindAndDocker(kubeconfigText: string): string {
-  const bin = tempTree('fake-kind-', { 'source-kubeconfig': kubeconfigText });
-  const kind = `#!/usr/bin/env node
-const fs = require('fs'), path = require('path');
-const a = process.argv.slice(2), list = path.join(${JSON.stringify(bin)}, 'clusters');
-const clusters = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').split('\\n').filter(Boolean) : [];
-const opt = (name) => a[a.indexOf(name) + 1];
-if (a[0] === 'version') console.log('kind v0.29.0 go1.24.2 linux/amd64');
-else if (a[0] === 'get' && a[1] === 'clusters') console.log(clusters.join('\\n'));
-else if (a[0] === 'create') {
-  fs.writeFileSync(list, [...clusters, opt('--name')].join('\\n'));
-  fs.writeFileSync(opt('--kubeconfig'), fs.readFileSync(path.join(${JSON.stringify(bin)}, 'source-kubeconfig')), { mode: 0o600 });
-} else if (a[0] === 'export' && a[1] === 'logs') { fs.mkdirSync(a[2], { recursive: true }); fs.writeFileSync(path.join(a[2], 'kind-version.txt'), 'kind v0.29.0'); }
-else if (a[0] === 'delete') fs.writeFileSync(list, clusters.filter((c) => c !== opt('--name')).join('\\n'));
-`;
-  fs.writeFileSync(path.join(bin, 'kind'), kind, { mode: 0o755 });
+  const bin = tempTree('fake-kind-', {});
+  writeFakeKind(bin, bin, kubeconfigText);
   fs.writeFileSync(path.join(bin, 'docker'), "#!/bin/sh\necho 'Docker version 28.2.2, build e6534b4'\n", { mode: 0o755 });
   return bin;
 }
