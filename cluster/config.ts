@@ -95,7 +95,7 @@ export interface HarnessConfig {
   tutorialRepo: string;
   /**
    * The workplace's shared folder (the tutorial, its repository's data files, the packaged charts):
-   * E2E_SHARED_DIR, else ../shared beside the project.
+   * E2E_SHARED_DIR, else ../shared beside the project, else the workplace's /work/shared.
    */
   sharedDir: string;
   /** Playwright workers (E2E_WORKERS, default 2): stacks of their own go side by side with the shared one. */
@@ -170,6 +170,9 @@ function chartSpec(rootDir: string, value: string | undefined): string | undefin
   return /^(https?|oci):\/\//.test(value) ? value : path.resolve(rootDir, value);
 }
 
+/** Where this workplace keeps its shared folder, for a clone that is not beside it. */
+const workplaceShared = '/work/shared';
+
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig {
@@ -178,7 +181,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HarnessConfig 
     throw new UsageError(`unknown platform "${platform}" (E2E_PLATFORM); choose one of: ${platformNames.join(', ')}`);
   }
   const rootDir = path.resolve(env.E2E_ROOT_DIR ?? process.cwd());
-  const sharedDir = path.resolve(rootDir, env.E2E_SHARED_DIR || '../shared');
+  // Beside the checkout in a working copy; a clone made elsewhere (a CI's, /tmp/fresh) finds the
+  // workplace's own copy at /work/shared.
+  const besideCheckout = path.resolve(rootDir, '../shared');
+  const sharedDir = env.E2E_SHARED_DIR
+    ? path.resolve(rootDir, env.E2E_SHARED_DIR)
+    : fs.existsSync(besideCheckout) || !fs.existsSync(workplaceShared)
+      ? besideCheckout
+      : workplaceShared;
   const cacheHome = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
   return {
     platform,
