@@ -10,9 +10,11 @@ import {
   AppsV1Api,
   AuthorizationV1Api,
   CoreV1Api,
+  PatchStrategy,
   RbacAuthorizationV1Api,
   SchedulingV1Api,
   StorageV1Api,
+  setHeaderOptions,
   type CoreV1Event,
   type KubeConfig,
   type V1Deployment,
@@ -213,10 +215,16 @@ export class Kube {
     return byAnnotation ?? pods.find((p) => p.metadata?.name === `jupyter-${user}`);
   }
 
-  /** Scales a deployment (ServiceControl: stop and start a component). */
+  /**
+   * Scales a deployment (ServiceControl: stop and start a component). A merge patch of the scale,
+   * as `kubectl scale` does: a read-then-replace is refused with 409 when the deployment
+   * controller writes its status in between.
+   */
   async scale(name: string, replicas: number): Promise<void> {
-    const scale = await this.apps.readNamespacedDeploymentScale({ name, namespace: this.namespace });
-    await this.apps.replaceNamespacedDeploymentScale({ name, namespace: this.namespace, body: { ...scale, spec: { replicas } } });
+    await this.apps.patchNamespacedDeploymentScale(
+      { name, namespace: this.namespace, body: { spec: { replicas } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   async awaitNoPods(labelSelector: string, timeoutMs: number, what: string): Promise<void> {

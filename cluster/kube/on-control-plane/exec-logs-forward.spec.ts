@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import { HarnessError } from '../../errors.js';
 import { waitFor } from '../../wait.js';
@@ -103,17 +103,22 @@ test('when the API server cannot reach the node, the wait for the hub says so in
   const core = cluster.kc.makeApiClient(CoreV1Api);
   const closed = await getPort({ host: '127.0.0.1' });
   await core.createNode({ body: { metadata: { name: 'e2e-ghost-node', labels: { type: 'ghost' } } } });
-  await core.replaceNodeStatus({
-    name: 'e2e-ghost-node',
-    body: {
-      ...(await core.readNode({ name: 'e2e-ghost-node' })),
-      status: {
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-        daemonEndpoints: { kubeletEndpoint: { Port: closed } },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'what a kubelet said before it went away' }],
+  // A merge patch, not read-then-replace: the node controller touches a new node too (taints,
+  // annotations), and a replace made from an older read is refused with 409 Conflict.
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  await core.patchNodeStatus(
+    {
+      name: 'e2e-ghost-node',
+      body: {
+        status: {
+          addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+          daemonEndpoints: { kubeletEndpoint: { Port: closed } },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'what a kubelet said before it went away' }],
+        },
       },
     },
-  });
+    mergePatch,
+  );
   try {
     await core.createNamespacedPod({
       namespace: ns,
@@ -122,20 +127,21 @@ test('when the API server cannot reach the node, the wait for the hub says so in
         spec: { nodeName: 'e2e-ghost-node', containers: [{ name: 'chp', image: 'x' }] },
       },
     });
-    const pod = await core.readNamespacedPod({ name: 'proxy-on-ghost', namespace: ns });
     const at = new Date();
-    await core.replaceNamespacedPodStatus({
-      name: 'proxy-on-ghost',
-      namespace: ns,
-      body: {
-        ...pod,
-        status: {
-          phase: 'Running',
-          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }],
-          containerStatuses: [{ name: 'chp', image: 'x', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: at } } }],
+    await core.patchNamespacedPodStatus(
+      {
+        name: 'proxy-on-ghost',
+        namespace: ns,
+        body: {
+          status: {
+            phase: 'Running',
+            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }],
+            containerStatuses: [{ name: 'chp', image: 'x', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: at } } }],
+          },
         },
       },
-    });
+      mergePatch,
+    );
     // The run's forwarder and the hub's wait, as `up` runs them (install.ts's step, on a run of its own).
     const run = cluster.runAgainst({ E2E_PLATFORM: 'jetstream' });
     run.secrets.set('probeToken', 'not-a-token-of-any-hub');

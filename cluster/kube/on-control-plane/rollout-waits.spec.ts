@@ -56,6 +56,19 @@ test('a rollout that can finish finishes', async ({ cluster }) => {
   expect(done.map((d) => d.metadata?.name)).toEqual(['fine']);
 });
 
+test('a deployment stopped and started as ServiceControl does it: scaled to 0, its pods gone, scaled to 1, rolled out', async ({ cluster }) => {
+  const apps = cluster.kc.makeApiClient(AppsV1Api);
+  await apps.createNamespacedDeployment({ namespace: ns, body: deployment('stoppable') });
+  const kube = new Kube(cluster.kc, ns);
+  await kube.awaitRollout({ names: ['stoppable'], timeoutMs: 60_000 });
+  await kube.scale('stoppable', 0);
+  await kube.awaitNoPods('app=stoppable', 60_000, 'stoppable pods gone');
+  expect((await apps.readNamespacedDeployment({ name: 'stoppable', namespace: ns })).spec?.replicas).toBe(0);
+  await kube.scale('stoppable', 1);
+  const done = await kube.awaitRollout({ names: ['stoppable'], timeoutMs: 60_000 });
+  expect(done[0]?.status?.readyReplicas).toBe(1);
+});
+
 test('a crash loop and an image that cannot be pulled each end the wait in seconds, naming the pod, with its events', async ({ cluster }) => {
   const apps = cluster.kc.makeApiClient(AppsV1Api);
   const kube = new Kube(cluster.kc, ns);
