@@ -58,6 +58,10 @@ export default defineConfig({
   timeout: 10 * 60_000,
   expect: { timeout: 10_000 },
   outputDir: path.join(outputDir, 'test-results'),
+  // Projects whose testDir is the repository skip what .gitignore names while looking for tests:
+  // e2e-output/ grows with every run (copies of environments included), and walking it cost each
+  // `playwright test` 25 s of CPU on a machine that had kept 3 GB of runs.
+  respectGitIgnore: true,
   reporter: [
     // Progress, failures with their category and evidence, and the final table of steps.
     [at('reporters', 'console-reporter.ts'), { runId: config.runId, outputDir, runDir: path.join(config.stateDir, 'runs', config.runId!) }],
