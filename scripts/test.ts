@@ -2,6 +2,9 @@
 // stacks: unit tests; the tutorial and the troubleshooting cases that share the run's stack; the
 // browser checks; the cases that need a deployment of their own; the harness under faults; the
 // search of a whole run for its secrets; the printed rerun loop, twice against one kept stack.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { defineCommand, runCommand } from './lib/command.js';
 import { runPlaywright } from './playwright-run.js';
@@ -30,12 +33,20 @@ await runCommand(command, async ({ passthrough }) => {
     if (!failed.length) process.stderr.write(`static checks passed: ${checks.join(', ')}\n`);
     return { failed: failed.length, report: failed.map((r) => `${r.name} failed:\n${r.all ?? ''}`).join('\n') };
   });
-  return runPlaywright({
-    projects: ['unit', 'kube', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction', 'rerun', 'floor', 'rush'],
-    // One wave (playwright.config.ts), three workers: most of a test's time is spent waiting on a
-    // stack (a server starting, a bound running out), so three keep two cores busy.
-    env: { E2E_PLATFORM: 'local', E2E_WHOLE_SUITE: '1', E2E_WORKERS: process.env.E2E_WORKERS || '3' },
-    passthrough,
-    beside: staticChecks,
-  });
+  // The tests' scratch files (a few hundred temporary directories a run) go into one directory of
+  // this run's, removed when it ends, instead of piling up in /tmp night after night. The stacks'
+  // processes do not see it: each is started with an environment of its own.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrader-e2e-npm-test-'));
+  try {
+    return await runPlaywright({
+      projects: ['unit', 'kube', 'shared-stack', 'browser', 'troubleshooting', 'faults', 'redaction', 'rerun', 'floor', 'rush'],
+      // One wave (playwright.config.ts), three workers: most of a test's time is spent waiting on a
+      // stack (a server starting, a bound running out), so three keep two cores busy.
+      env: { E2E_PLATFORM: 'local', E2E_WHOLE_SUITE: '1', E2E_WORKERS: process.env.E2E_WORKERS || '3', TMPDIR: scratch },
+      passthrough,
+      beside: staticChecks,
+    });
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 });
