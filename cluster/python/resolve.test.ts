@@ -70,7 +70,7 @@ test('lock versions, image names, compile input and spec checks', () => {
   ]);
   // The postStart's packages, then the image's own by name; a version the install asks for wins.
   const input = compileInput({ install: ['nbgrader', 'jupyterhub>=6'], onto: 'user-bare' });
-  expect(input.requirements).toEqual(['nbgrader', 'jupyterhub>=6', 'jupyterlab', 'notebook', 'pip']);
+  expect(input.requirements).toEqual(['nbgrader', 'jupyterhub>=6', 'jupyterlab', 'notebook', 'pip', 'rfc3987']);
   expect(input.preferences).toMatch(/requirements\/user-bare\.txt$/);
   expect(specProblem({ install: ['nbgrader', 'ngshare-exchange==0.5.3', 'jupyterhub>=6,<7'] })).toBeUndefined();
   expect(specProblem({ install: ['nbgrader; rm -rf /'] })).toMatch(/not a requirement/);
