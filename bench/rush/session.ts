@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { HarnessConfig } from '../../cluster/config.js';
-import { errorMessage } from '../../cluster/errors.js';
+import { errorMessage, HarnessError } from '../../cluster/errors.js';
 import type { Logger } from '../../cluster/log.js';
-import type { Stack } from '../../cluster/platform.js';
+import { lacksServers, type Stack } from '../../cluster/platform.js';
 import { memAvailableBytes } from '../../cluster/proc-usage.js';
 import { ensureEnvs } from '../../cluster/python/python-envs.js';
 import type { Run } from '../../cluster/run/index.js';
@@ -45,6 +45,8 @@ export async function rush(options: {
   command: string;
 }): Promise<RushOutcome> {
   const { stack, run, sizes, config, log } = options;
+  // The assignment is released from the instructor's server: a stack without servers is refused before anything is made.
+  if (lacksServers(stack)) throw new HarnessError('rush', `cannot rush on the ${stack.state.platform} platform: ${stack.withoutServers}`);
   const outDir = path.join(config.outputDir, `rush-${stampOf()}`);
   fs.mkdirSync(outDir, { recursive: true });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrader-rush-'));

@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { rush } from '../../../bench/rush/session.js';
+import { logger } from '../../log.js';
 import { HubClient } from '../../hub-client.js';
 import { lacksServers } from '../../platform.js';
 import { simulatedPods } from '../kwok-driver.js';
@@ -45,6 +47,23 @@ test('what needs a process in a pod is refused with the reason, and the stack sa
   const versions = await stack.versions();
   expect(versions).toMatchObject({ platform: 'kwok', kubernetes: 'v1.34.4', jupyterhub: '5.4.4', 'chart of hub': 'jupyterhub-4.3.3' });
   expect(versions.ngshare).toMatch(/^0\.6\.0 \(the local platform's, behind the port-forward\)$/);
+});
+
+test('a deadline rush is refused before anything is made: the assignment is released from a server kwok cannot have', async ({ cluster }) => {
+  const { stack, run } = cluster;
+  const outputs = () => (fs.existsSync(run.config.outputDir) ? fs.readdirSync(run.config.outputDir).filter((d) => d.startsWith('rush-')) : []);
+  const before = outputs();
+  const attempt = rush({
+    stack,
+    run,
+    sizes: [3],
+    settings: { phaseBoundMs: 10_000, lateAfterSeconds: 60, sample: 0, pin: false, removeClassrooms: true },
+    config: run.config,
+    log: logger('rush'),
+    command: 'npm run rush -- --platform kwok --students 3',
+  });
+  await expect(attempt).rejects.toThrow(`rush: cannot rush on the kwok platform: ${simulatedPods}`);
+  expect(outputs(), 'no rush report was started').toEqual(before);
 });
 
 test('the diagnostics bundle is made of what the API server says: pods, events, describe, logs through kwok, values, with no secret', async ({
