@@ -13,8 +13,9 @@
  * Prints each per step, warm against floor per command, and `warm/floor = X.XX` as its last line.
  * --repeat N alternates N warm and N floor runs and compares their medians (the machine is shared:
  * alternating spreads other people's load over both). --no-cold skips the cold run and uses the
- * shared cache. --record writes the results to bench/results/<date>.json and .md; every run writes
- * them to e2e-output/bench-<stamp>/ with each run's console.
+ * shared cache. --record writes the results to bench/results/<date>.json and .md (<date>-<HHMM>
+ * when the day has a record already); every run writes them to e2e-output/bench-<stamp>/ with
+ * each run's console.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ const command = defineCommand({
   options: {
     repeat: { type: 'string', value: '<n>', description: 'alternate n warm runs and n floors, and compare their medians (default: 1)' },
     'no-cold': { type: 'boolean', description: 'skip the cold run (a new, empty E2E_CACHE_DIR); use the shared cache' },
-    record: { type: 'boolean', description: 'also write the results to bench/results/<date>.json and .md' },
+    record: { type: 'boolean', description: 'also write the results to bench/results/<date>.json and .md (<date>-<HHMM> when the day has one)' },
     'keep-cache': { type: 'boolean', description: "keep the cold run's cache directory afterwards" },
   },
   sections: [
