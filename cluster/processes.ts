@@ -195,9 +195,14 @@ function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
 /**
  * Stop processes politely, then firmly: SIGTERM to each group (or process), wait up to
  * `graceMs` for them to exit, then SIGKILL what is left. Returns the pids that needed SIGKILL.
+ * SIGCONT follows the SIGTERM: a frozen (stopped) process acts on SIGTERM only once it runs again,
+ * and would otherwise wait out the grace and be killed without closing its files.
  */
 export async function stopProcesses(pids: number[], options: { group: boolean; graceMs: number }): Promise<number[]> {
-  for (const pid of pids) signal(pid, 'SIGTERM', options.group);
+  for (const pid of pids) {
+    signal(pid, 'SIGTERM', options.group);
+    signal(pid, 'SIGCONT', options.group);
+  }
   const deadline = Date.now() + options.graceMs;
   while (Date.now() < deadline && pids.some(isAlive)) await sleep(100);
   const stubborn = pids.filter(isAlive);
