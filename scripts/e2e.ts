@@ -2,7 +2,7 @@
 // on the chosen platform. `--help` lists every flag and the E2E_* variables.
 import { defineCommand, runCommand } from './lib/command.js';
 import { versionsBanner } from './lib/versions-banner.js';
-import { environmentSection, harnessEnv, harnessOptions, preparePlatform, printPlan } from './lib/harness-options.js';
+import { chartOptions, clusterTargetOptions, environmentSection, harnessEnv, harnessOptions, preparePlatform, printPlan } from './lib/harness-options.js';
 import { runPlaywright } from './playwright-run.js';
 
 const command = defineCommand({
@@ -17,15 +17,8 @@ const command = defineCommand({
     'port',
     'update-expected',
     'strict-drift',
-    'kubeconfig',
-    'context',
-    'namespace',
-    'existing-release',
-    'ngshare-admin',
-    'deploy-repo',
-    'charts',
-    'chart-jupyterhub',
-    'chart-ngshare',
+    ...clusterTargetOptions,
+    ...chartOptions,
     'baked-image',
     'dry-run',
   ),

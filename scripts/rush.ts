@@ -11,7 +11,7 @@ import { killLiveClients } from '../bench/rush/clients.js';
 import { rush, type RushOutcome } from '../bench/rush/session.js';
 import { undoAll } from '../bench/rush/undo.js';
 import { defineCommand, runCommand, usageError, wholeNumber } from './lib/command.js';
-import { describeKeptRun, harnessEnv, harnessOptions } from './lib/harness-options.js';
+import { clusterTargetOptions, describeKeptRun, harnessEnv, harnessOptions } from './lib/harness-options.js';
 
 const command = defineCommand({
   name: 'rush',
@@ -33,20 +33,7 @@ const command = defineCommand({
         "the most students one class may have: the operator's bound (default 1000 locally, 20 on a cluster);\nfree memory caps it further on this machine",
     },
     'no-pin': { type: 'boolean', description: 'leave ngshare and the clients where the scheduler puts them (default: ngshare on a core of its own)' },
-    ...harnessOptions(
-      'platform',
-      'keep',
-      'run-id',
-      'port',
-      'kubeconfig',
-      'context',
-      'namespace',
-      'existing-release',
-      'ngshare-admin',
-      'deploy-repo',
-      'charts',
-      'baked-image',
-    ),
+    ...harnessOptions('platform', 'keep', 'run-id', 'port', ...clusterTargetOptions, 'baked-image'),
   },
   sections: [
     {

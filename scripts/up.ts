@@ -6,29 +6,12 @@ import { bringUp, tearDown } from '../cluster/lifecycle.js';
 import { findRun, newRunId, openRun } from '../cluster/run/index.js';
 import { defineCommand, runCommand } from './lib/command.js';
 import { versionsBanner } from './lib/versions-banner.js';
-import { describeKeptRun, environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
+import { chartOptions, clusterTargetOptions, describeKeptRun, environmentSection, harnessEnv, harnessOptions, printPlan } from './lib/harness-options.js';
 
 const command = defineCommand({
   name: 'up',
   summary: 'Bring a stack up and leave it running (remove it with `npm run down -- <run id>`).',
-  options: harnessOptions(
-    'platform',
-    'run-id',
-    'variant',
-    'versions',
-    'port',
-    'kubeconfig',
-    'context',
-    'namespace',
-    'existing-release',
-    'ngshare-admin',
-    'deploy-repo',
-    'charts',
-    'chart-jupyterhub',
-    'chart-ngshare',
-    'baked-image',
-    'dry-run',
-  ),
+  options: harnessOptions('platform', 'run-id', 'variant', 'versions', 'port', ...clusterTargetOptions, ...chartOptions, 'baked-image', 'dry-run'),
   sections: [environmentSection],
 });
 

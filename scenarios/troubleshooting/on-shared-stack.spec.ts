@@ -15,9 +15,11 @@ import { createCourse, releaseFirstAssignment, describeCase } from './reproduce.
 test.describe.configure({ mode: 'default' });
 test.setTimeout(5 * 60_000);
 
+/** A case of the instructor's alone: the classroom's student is an identity, with no server to start. */
+const instructorOnly = { classroomOptions: { servers: false } };
+
 describeCase('course-not-found', () => {
-  // The instructor's case alone: the classroom's student is an identity, with no server to start.
-  test.use({ classroomOptions: { servers: false } });
+  test.use(instructorOnly);
   test('nbgrader list answers 404 until the course is created', async ({ instructor, phase, classroom }) => {
     await phase('error: the course does not exist yet', () => instructor.run('nbgrader list', { golden: 'step4-list-course-not-found' }));
     await phase('fix: create the course', () => createCourse(instructor, classroom.courseId));
@@ -38,8 +40,7 @@ describeCase('student-not-in-course', () => {
 });
 
 describeCase('keyerror-user', () => {
-  // The instructor's case alone: the classroom's student is an identity, with no server to start.
-  test.use({ classroomOptions: { servers: false } });
+  test.use(instructorOnly);
   test('outside a user server ngshare_exchange fails with KeyError USER', async ({ instructor, phase, classroom }) => {
     const command = `ngshare-course-management create_course ${classroom.courseId} ${instructor.user}`;
     // A bare exec (a standalone pod, a cron job) has neither JUPYTERHUB_USER nor USER.
@@ -51,8 +52,7 @@ describeCase('keyerror-user', () => {
 });
 
 describeCase('old-metadata', () => {
-  // The instructor's case alone: the classroom's student is an identity, with no server to start.
-  test.use({ classroomOptions: { servers: false } });
+  test.use(instructorOnly);
   test('the ready-made notebooks need nbgrader update before generate', async ({ instructor, phase, classroom, stack, run }) => {
     const source = path.join(run.config.tutorialRepo, 'nbgrader', 'quickstart-source', 'ps1');
     test.skip(!fs.existsSync(source), `the tutorial repository's ready-made notebooks are not at ${source} (set E2E_DEPLOY_REPO)`);
@@ -126,8 +126,7 @@ describeCase('ngshare-admin-only', () => {
 });
 
 describeCase('release-twice', () => {
-  // The instructor's case alone: the classroom's student is an identity, with no server to start.
-  test.use({ classroomOptions: { servers: false } });
+  test.use(instructorOnly);
   test('a second release needs --force', async ({ instructor, phase, classroom }) => {
     const { courseId } = classroom;
     await phase('given: ps1 released once', async () => {

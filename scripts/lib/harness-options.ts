@@ -86,18 +86,12 @@ export function harnessOptions<K extends HarnessOptionName>(...names: K[]): { [N
   return Object.fromEntries(names.map((n) => [n, table[n]])) as { [N in K]: (typeof table)[N] };
 }
 
-const clusterOnly: HarnessOptionName[] = [
-  'kubeconfig',
-  'context',
-  'namespace',
-  'existing-release',
-  'ngshare-admin',
-  'deploy-repo',
-  'charts',
-  'chart-jupyterhub',
-  'chart-ngshare',
-  'baked-image',
-];
+/** Which cluster, namespace and release a run uses, and what it may do there: every script that brings up or attaches to a stack takes these. */
+export const clusterTargetOptions = ['kubeconfig', 'context', 'namespace', 'existing-release', 'ngshare-admin', 'deploy-repo', 'charts'] as const;
+/** Each chart from a source of its own (`e2e` and `up`). */
+export const chartOptions = ['chart-jupyterhub', 'chart-ngshare'] as const;
+
+const clusterOnly: HarnessOptionName[] = [...clusterTargetOptions, ...chartOptions, 'baked-image'];
 
 /** The E2E_* variables the given option values mean; a UsageError for a value that cannot work. */
 export function harnessEnv(values: Partial<Record<HarnessOptionName, string | boolean | undefined>>): Record<string, string> {
